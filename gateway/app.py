@@ -1,0 +1,158 @@
+"""The application factory: settings in, a FastAPI app with its services and worker out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from gateway import __version__, metrics
+from gateway.api import files as files_api
+from gateway.api import jobs as jobs_api
+from gateway.api import models as models_api
+from gateway.api import ops as ops_api
+from gateway.api.errors import install_error_handlers
+from gateway.jobs.lifecycle import POLL_WORK, START_WORK
+from gateway.jobs.queue import WorkQueue
+from gateway.jobs.start import JobStarter, fail_job
+from gateway.jobs.watch import JobWatcher
+from gateway.jobs.worker import Worker
+from gateway.scan.pipeline import FileScanner
+from gateway.services.container import Services
+from gateway.services.files import SCAN_WORK, FileService
+from gateway.services.jobs import JobService
+from gateway.services.models import ModelService
+from gateway.settings import Settings, UpstreamSettings
+from gateway.spool import Spool
+from gateway.store import tables
+from gateway.store.db import create_engine, migrate, session_factory
+from gateway.upstreams.base import Upstream
+from gateway.upstreams.registry import build_upstream
+
+log = logging.getLogger(__name__)
+
+
+def _upstream_from_settings(config: UpstreamSettings) -> Upstream:
+    plain = SimpleNamespace(**config.model_dump())
+    plain.api_key = config.api_key.get_secret_value() if config.api_key else None
+    return build_upstream(plain, on_call=metrics.record_upstream_call)
+
+
+def build_services(settings: Settings) -> Services:
+    engine = create_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    spool = Spool(settings.resolved_spool_dir)
+    upstreams = {config.name: _upstream_from_settings(config) for config in settings.upstreams}
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        spool=spool,
+        upstreams=upstreams,
+        files=FileService(sessions, spool, settings),
+        jobs=JobService(sessions, settings, upstreams),
+        models=ModelService(sessions, settings, upstreams),
+    )
+
+
+def build_worker(services: Services) -> Worker:
+    settings = services.settings
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    queue = WorkQueue(services.sessions, owner=owner, lease_seconds=settings.worker.lease_seconds)
+
+    async def scan_gave_up(file_id: str, reason: str) -> None:
+        async with services.sessions() as session:
+            file = await session.get(tables.File, file_id)
+            if file is not None and file.status == "uploaded":
+                file.status = "error"
+                file.status_details = f"The scan could not complete: {reason}"
+                await session.commit()
+
+    async def job_gave_up(job_id: str, reason: str) -> None:
+        await fail_job(
+            services.sessions,
+            job_id,
+            code="upstream_unavailable",
+            message=f"The fine-tuning provider could not be reached after several tries: {reason}",
+        )
+
+    return Worker(
+        queue,
+        handlers={
+            SCAN_WORK: FileScanner(services.sessions, max_line_bytes=settings.max_line_bytes),
+            START_WORK: JobStarter(services.sessions, services.upstreams),
+            POLL_WORK: JobWatcher(
+                services.sessions, services.upstreams, poll_interval=settings.worker.poll_interval
+            ),
+        },
+        give_up={SCAN_WORK: scan_gave_up, START_WORK: job_gave_up, POLL_WORK: job_gave_up},
+        max_attempts=settings.worker.max_attempts,
+        idle_sleep=settings.worker.idle_sleep,
+    )
+
+
+class _RequestMetrics(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            metrics.HTTP_REQUESTS.labels(route=template, method=request.method, status=str(status)).inc()
+            metrics.HTTP_DURATION.labels(route=template, method=request.method).observe(
+                time.perf_counter() - started
+            )
+
+
+def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+    """Build the app; the lifespan migrates the store and, unless told not to, runs the worker."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        await migrate(services.engine)
+        app.state.services = services
+        worker = build_worker(services) if run_worker else None
+        task = asyncio.create_task(worker.run()) if worker else None
+        try:
+            yield
+        finally:
+            if worker and task:
+                worker.stop()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+            for upstream in services.upstreams.values():
+                await upstream.aclose()
+            await services.engine.dispose()
+
+    app = FastAPI(title="tunegate", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(_RequestMetrics)
+    for module in (files_api, jobs_api, models_api, ops_api):
+        app.include_router(module.router)
+    return app
+
+
+async def run_worker_forever(settings: Settings) -> None:
+    """``tunegate worker``: background work only, no HTTP."""
+    services = build_services(settings)
+    await migrate(services.engine)
+    worker = build_worker(services)
+    try:
+        await worker.run()
+    finally:
+        for upstream in services.upstreams.values():
+            await upstream.aclose()
+        await services.engine.dispose()

@@ -1,0 +1,176 @@
+"""The ``tunegate`` command line: serve, worker, migrate, keys, trainer."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from gateway.errors import ConfigError, GatewayError
+from gateway.settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    return load_settings(args.config, **overrides)
+
+
+@contextlib.contextmanager
+def _embedded_trainer(settings: Settings) -> Iterator[None]:
+    """Start the reference trainer beside the gateway (``trainer.embedded``), stop it on exit."""
+    if not settings.trainer.embedded:
+        yield
+        return
+    command = [
+        sys.executable,
+        "-m",
+        "trainer",
+        "--host",
+        settings.trainer.host,
+        "--port",
+        str(settings.trainer.port),
+        "--data-dir",
+        str(settings.data_dir / "trainer"),
+    ]
+    process = subprocess.Popen(command)
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    settings = _settings(args)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings, run_worker=not args.no_worker)
+    with _embedded_trainer(settings):
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from gateway.app import run_worker_forever
+
+    settings = _settings(args)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker_forever(settings))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.store.db import migrate_sync
+
+    settings = _settings(args)
+    migrate_sync(settings.resolved_database_url)
+    print(f"database at revision head: {settings.resolved_database_url.split('@')[-1]}", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from gateway.auth import Role, create_key
+    from gateway.store.db import create_engine, migrate, session_factory
+
+    settings = _settings(args)
+
+    async def run() -> str:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await migrate(engine)
+            async with session_factory(engine)() as session:
+                return await create_key(session, tenant=args.tenant, team=args.team, role=Role(args.role))
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def cmd_trainer_serve(args: argparse.Namespace) -> int:
+    from trainer.config import TrainerConfig
+    from trainer.server import serve
+
+    config = TrainerConfig(data_dir=Path(args.data_dir), api_key=args.api_key)
+    serve(config, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tunegate", description=__doc__)
+    parser.add_argument(
+        "--config", help="path to tunegate.yaml (default: $TUNEGATE_CONFIG or ./tunegate.yaml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="serve the HTTP API (and run background work unless --no-worker)"
+    )
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--no-worker", action="store_true", help="serve HTTP only; run `tunegate worker` elsewhere"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run background work only (scans, forwarding, polling)")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="create an API key and print it (only the key, on stdout)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--team", required=True)
+    create.add_argument("--role", choices=["user", "reviewer", "admin"], default="user")
+    create.set_defaults(func=cmd_keys_create)
+
+    trainer = commands.add_parser("trainer", help="the reference fine-tuning server").add_subparsers(
+        dest="trainer_command", required=True
+    )
+    trainer_serve = trainer.add_parser("serve", help="serve the reference trainer's OpenAI-compatible API")
+    trainer_serve.add_argument("--host", default="127.0.0.1")
+    trainer_serve.add_argument("--port", type=int, default=8090)
+    trainer_serve.add_argument("--data-dir", default=".tunegate/trainer")
+    trainer_serve.add_argument("--api-key", default=None)
+    trainer_serve.set_defaults(func=cmd_trainer_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"tunegate: {exc}", file=sys.stderr)
+        return 2
+    except GatewayError as exc:
+        print(f"tunegate: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
