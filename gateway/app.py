@@ -26,6 +26,7 @@ from gateway.jobs.start import JobStarter, fail_job
 from gateway.jobs.watch import JobWatcher
 from gateway.jobs.worker import Worker
 from gateway.scan.pipeline import FileScanner
+from gateway.scan.profile import default_profile
 from gateway.services.container import Services
 from gateway.services.files import SCAN_WORK, FileService
 from gateway.services.jobs import JobService
@@ -87,7 +88,7 @@ def build_worker(services: Services) -> Worker:
     return Worker(
         queue,
         handlers={
-            SCAN_WORK: FileScanner(services.sessions, max_line_bytes=settings.max_line_bytes),
+            SCAN_WORK: FileScanner(services.sessions, default_profile, max_line_bytes=settings.max_line_bytes),
             START_WORK: JobStarter(services.sessions, services.upstreams),
             POLL_WORK: JobWatcher(
                 services.sessions, services.upstreams, poll_interval=settings.worker.poll_interval

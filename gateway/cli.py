@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import subprocess
 import sys
@@ -107,6 +108,26 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from gateway.scan.cli import EXIT_INVALID, run_scan
+    from gateway.scan.profile import default_profile
+
+    if args.policy not in (None, "default"):
+        print(f"tunegate scan: unknown policy {args.policy!r}; available: default", file=sys.stderr)
+        return EXIT_INVALID
+    settings = load_settings(args.config)
+    return run_scan(Path(args.file), profile=default_profile(), fmt=args.format,
+                    output=Path(args.output) if args.output else None, max_line_bytes=settings.max_line_bytes)
+
+
+def cmd_train_heads(args: argparse.Namespace) -> int:
+    from classifiers.heads.train import train_heads
+
+    metrics = train_heads(Path(args.data_dir), Path(args.out), seed=args.seed)
+    print(json.dumps(metrics, indent=2, default=str))
+    return 0
+
+
 def cmd_trainer_serve(args: argparse.Namespace) -> int:
     from trainer.config import TrainerConfig
     from trainer.server import serve
@@ -148,6 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=["user", "reviewer", "admin"], default="user")
     create.set_defaults(func=cmd_keys_create)
 
+    scan = commands.add_parser("scan", help="scan a training file with the data gate and print the report")
+    scan.add_argument("file")
+    scan.add_argument("--policy", help="policy name or path (default: the built-in default)")
+    scan.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    scan.add_argument("--output", help="write the report here instead of stdout")
+    scan.set_defaults(func=cmd_scan)
+
+    heads = commands.add_parser("train-heads", help="train the harm-embedding heads (seeded, reproducible)")
+    heads.add_argument("--data-dir", default="../shared/data", help="the data sets' directory")
+    heads.add_argument("--out", default="classifiers/weights", help="where to write the weights")
+    heads.add_argument("--seed", type=int, default=0)
+    heads.set_defaults(func=cmd_train_heads)
+
     trainer = commands.add_parser("trainer", help="the reference fine-tuning server").add_subparsers(
         dest="trainer_command", required=True
     )
@@ -161,7 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        # argparse's usage error is 2, which `tunegate scan` reserves for "review".
+        if exc.code == 2 and "scan" in argv:
+            return 3
+        raise
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -58,9 +58,13 @@ def evaluate(model: Any, examples: list[Encoded], batch_size: int, pad_id: int) 
             losses.append(loss.item())
             accuracies.append(accuracy)
     model.train()
+    mean_loss, mean_accuracy = sum(losses) / len(losses), sum(accuracies) / len(accuracies)
+    # The whole validation file is evaluated, so OpenAI's "valid" and "full_valid" agree here.
     return {
-        "valid_loss": sum(losses) / len(losses),
-        "valid_mean_token_accuracy": sum(accuracies) / len(accuracies),
+        "valid_loss": mean_loss,
+        "valid_mean_token_accuracy": mean_accuracy,
+        "full_valid_loss": mean_loss,
+        "full_valid_mean_token_accuracy": mean_accuracy,
     }
 
 
@@ -81,6 +85,8 @@ class Training:
     def __init__(self, job: JobDir) -> None:
         self.job = job
         self.spec = job.spec()
+        self.tokenizer: Any = None
+        self.last: dict[str, float] = {}
         self.rows: list[str] = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
 
     def run(self) -> None:

@@ -20,6 +20,8 @@ _STATUS_TYPES = {
     405: "invalid_request_error",
     429: "rate_limit_error",
 }
+# Pydantic's error types for a body that is JSON but not an object (a list, a string, a number).
+_NOT_AN_OBJECT = ("model_attributes_type", "dict_type", "model_type")
 
 
 def _render(error: GatewayError) -> JSONResponse:
@@ -30,14 +32,21 @@ def _validation_error(exc: RequestValidationError) -> GatewayError:
     first = exc.errors()[0]
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     param = ".".join(location) or None
-    message = first.get("msg", "Invalid request")
-    if first.get("type") == "missing":
-        message = f"Missing required parameter: '{param}'."
-    elif first.get("type") == "extra_forbidden":
+    # Pydantic puts "Value error, " before a validator's own message; the client needs only the message.
+    message = first.get("msg", "Invalid request").removeprefix("Value error, ")
+    kind = first.get("type")
+    if kind == "missing":
+        if param:
+            message = f"Missing required parameter: '{param}'."
+        else:
+            message = "The request has no body; send a JSON object."
+    elif kind == "extra_forbidden":
         message = f"Unrecognized request argument supplied: {param}"
-    elif first.get("type") == "json_invalid":
+    elif kind == "json_invalid":
         message = "We could not parse the JSON body of your request. Send valid JSON."
         param = None
+    elif kind in _NOT_AN_OBJECT and not param:
+        message = "The request body must be a JSON object."
     elif param:
         message = f"Invalid value for '{param}': {message}"
     return InvalidRequest(message, param=param, code="invalid_value" if param else None)

@@ -54,6 +54,11 @@ async def delete_file(file_id: str, principal: PrincipalDep, svc: ServicesDep) -
     return FileDeleted(id=file_id)
 
 
+@router.get("/files/{file_id}/scan")
+async def file_scan_report(file_id: str, principal: PrincipalDep, svc: ServicesDep) -> dict[str, object]:
+    return await svc.files.scan_report(principal, file_id)
+
+
 @router.get("/files/{file_id}/content")
 async def file_content(file_id: str, principal: PrincipalDep, svc: ServicesDep) -> FileResponse:
     path = await svc.files.content_path(principal, file_id)

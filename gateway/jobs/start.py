@@ -132,7 +132,7 @@ class JobStarter:
                 await upstream.cancel_job(created.id)
             else:
                 stored.status = "queued" if created.status == "validating_files" else created.status
-            stored.safety = {**stored.safety, "data_scan": {"status": "passed"}}
+            stored.safety = {**stored.safety, "data_scan": _scan_summary(files)}
             add_event(session, stored.id, "Training files passed the data gate; job submitted for training.")
             await enqueue(session, POLL_WORK, stored.id)
             await session.commit()
@@ -144,11 +144,10 @@ class JobStarter:
             forward = await session.get(tables.FileForward, (file.id, upstream.name))
             if forward is not None:
                 return forward.upstream_file_id
-        path = Path(file.spool_path)
-        if (
-            not await anyio.Path(path).is_file()
-            or await anyio.to_thread.run_sync(sha256_of, path) != file.sha256
-        ):
+        # What leaves is what the scan approved: the upload, or its cleaned copy.
+        path = Path(file.forward_path or file.spool_path)
+        expected = file.forward_sha256 or file.sha256
+        if not await anyio.Path(path).is_file() or await anyio.to_thread.run_sync(sha256_of, path) != expected:
             return None
         sent = await upstream.upload_file(path, filename=file.filename, purpose=file.purpose)
         async with self._sessions() as session:
@@ -157,9 +156,23 @@ class JobStarter:
                     file_id=file.id,
                     upstream=upstream.name,
                     upstream_file_id=sent.id,
-                    sha256=file.sha256,
+                    sha256=expected,
                     created_at=int(time.time()),
                 )
             )
             await session.commit()
         return sent.id
+
+
+def _scan_summary(files: list[tuple[str, tables.File | None]]) -> dict[str, object]:
+    """The job's view of its files' scans: verdict, rows, and what was dropped."""
+    summary: dict[str, object] = {"status": "passed"}
+    for param, file in files:
+        report = (file.scan or {}) if file else {}
+        summary[param] = {
+            "file": file.id if file else None,
+            "verdict": file.verdict if file else None,
+            "rows_total": report.get("rows_total"),
+            "dropped_lines": len(report.get("dropped_lines") or []),
+        }
+    return summary

@@ -50,6 +50,8 @@ class JobWatcher:
         """Copy the upstream's state onto the job; True when nothing more will change upstream."""
         job.trained_tokens = remote.trained_tokens
         job.estimated_finish = remote.estimated_finish
+        if remote.hyperparameters:  # the values the upstream resolved ("auto" → numbers)
+            job.hyperparameters = remote.hyperparameters
         if job.status == "cancelled":
             return True
         if remote.status == "succeeded":

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
+from python_multipart.exceptions import FormParserError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from gateway.api._multipart import StreamedForm, read_form
-from gateway.auth import Principal
-from gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from gateway.api._multipart import FileSink, StreamedForm, read_form
+from gateway.auth import Principal, Role
+from gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
 from gateway.ids import new_id
 from gateway.jobs.queue import enqueue
 from gateway.protocol.files import ACCEPTED_PURPOSES, UploadCreateRequest
@@ -51,6 +53,19 @@ def check_filename(filename: str | None) -> str:
             f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {filename!r}).", param="file"
         )
     return filename
+
+
+async def _read_form(
+    request: Request, *, file_field: str, open_sink: Callable[[str, StreamedForm], FileSink]
+) -> StreamedForm:
+    """``read_form``, with a malformed multipart body reported as the client's mistake (400), not a 500."""
+    try:
+        return await read_form(request, file_field=file_field, open_sink=open_sink)
+    except FormParserError as exc:
+        raise InvalidRequest(
+            f"The multipart/form-data body could not be parsed ({exc}); send a well-formed form.",
+            param=file_field,
+        ) from None
 
 
 class _ValidatingSink:
@@ -92,7 +107,7 @@ class FileService:
             return holder["sink"]
 
         try:
-            form = await read_form(request, file_field="file", open_sink=open_sink)
+            form = await _read_form(request, file_field="file", open_sink=open_sink)
             purpose = check_purpose(form.fields.get("purpose"))
             sink = holder.get("sink")
             if sink is None:
@@ -175,6 +190,18 @@ class FileService:
                 session, query, tables.File, after=after, limit=limit, descending=order != "asc"
             )
 
+    async def scan_report(self, principal: Principal, file_id: str) -> dict[str, object]:
+        """The scan report, for the uploading team or a reviewer/admin of the tenant."""
+        row = await self.get(principal, file_id)
+        if row.team != principal.team and principal.role not in (Role.REVIEWER, Role.ADMIN):
+            raise PermissionDenied("Only the uploading team or a reviewer of the tenant can read this scan report.")
+        body: dict[str, object] = {"object": "file.scan_report", "file_id": row.id}
+        if row.status == "uploaded":
+            return {**body, "status": "pending"}
+        if not row.scan:
+            return {**body, "status": "failed", "reason": row.status_details}
+        return {**body, "status": "completed", **row.scan}
+
     async def delete(self, principal: Principal, file_id: str) -> None:
         row = await self.get(principal, file_id)
         async with self._sessions() as session:
@@ -229,6 +256,12 @@ class FileService:
     async def _pending_upload(self, principal: Principal, upload_id: str) -> tables.Upload:
         row = await self.get_upload(principal, upload_id)
         if row.status == "pending" and row.expires_at < time.time():
+            async with self._sessions() as session:
+                stored = await session.get(tables.Upload, row.id)
+                if stored is not None:
+                    stored.status = "expired"
+                    await session.commit()
+            self._spool.remove(f"uploads/{row.id}")
             raise Conflict(f"Upload {upload_id} has expired; create a new one.", code="upload_expired")
         if row.status != "pending":
             raise Conflict(f"Upload {upload_id} is already {row.status}.", code="upload_not_pending")
@@ -246,7 +279,7 @@ class FileService:
             return holder["w"]
 
         try:
-            await read_form(request, file_field="data", open_sink=open_sink)
+            await _read_form(request, file_field="data", open_sink=open_sink)
             if "w" not in holder:
                 raise InvalidRequest("Missing required parameter: 'data'.", param="data")
             path = holder["w"].commit()

@@ -45,6 +45,10 @@ class File(Base):
     format: Mapped[str | None] = mapped_column(String(16), nullable=True)
     examples: Mapped[int] = mapped_column(Integer, default=0)
     scan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    verdict: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    # What leaves for the upstream: the upload itself, or a cleaned copy without dropped rows.
+    forward_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    forward_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_files_tenant_created", "tenant", "created_at"),)

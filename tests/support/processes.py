@@ -150,6 +150,11 @@ class GatewayProcess(_Process):
         self.process = self._spawn(command)
         _wait_http(f"http://127.0.0.1:{self.port}/healthz", self.process, self.log)
 
+    def start_worker(self) -> None:
+        """``tunegate worker``: background work only, no HTTP port."""
+        command = [sys.executable, "-m", "gateway.cli", "--config", str(self.config_path), "worker"]
+        self.process = self._spawn(command)
+
     def restart(self) -> None:
         self.stop()
         self.start()

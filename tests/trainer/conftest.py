@@ -16,11 +16,11 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import uvicorn  # noqa: E402
-from openai import OpenAI  # noqa: E402
+import uvicorn
+from openai import OpenAI
 
-from trainer.config import TrainerConfig  # noqa: E402
-from trainer.server import create_app  # noqa: E402
+from trainer.config import TrainerConfig
+from trainer.server import create_app
 
 API_KEY = "test-key"
 QUESTIONS = [

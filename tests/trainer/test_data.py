@@ -45,15 +45,19 @@ def test_tool_messages_are_context_only(tokenizer) -> None:
         ]
     }
     trained = _trained_text(tokenizer, example)
-    assert "sunny<|end|>" not in trained.split("It is")[0] and trained.endswith("It is sunny.<|end|>\n")
+    assert trained.endswith("<|end|>\nIt is sunny.<|end|>\n") and '"c1"' in trained  # both assistant turns
+    assert "Weather" not in trained and trained.count("sunny") == 1  # the tool's reply is not trained
 
 
 def test_prompt_completion_trains_the_completion(tokenizer) -> None:
     assert _trained_text(tokenizer, {"prompt": "Q: 2+2?", "completion": " 4"}) == " 4<|eos|>"
 
 
-def test_fallback_template_for_tokenizers_without_one(tokenizer) -> None:
-    tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
+def test_fallback_template_for_tokenizers_without_one(tmp_path: Path) -> None:
+    path = ensure_tiny_model(tmp_path)
+    (path / "chat_template.jinja").unlink()
+    tokenizer = load_tokenizer(path)
+    assert tokenizer.chat_template == FALLBACK_CHAT_TEMPLATE
     example = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
     assert _trained_text(tokenizer, example) == "Hello.<|eos|>\n"
 

@@ -56,15 +56,26 @@ def test_unknown_job_and_file(client: OpenAI) -> None:
     assert info.value.body["param"] == "training_file"
 
 
-def test_bad_hyperparameter_and_validation_errors_are_400(server: Server, client: OpenAI, training_file: str) -> None:
+def test_bad_hyperparameter_and_validation_errors_are_400(
+    server: Server, client: OpenAI, training_file: str
+) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        client.fine_tuning.jobs.create(model="tiny-llama", training_file=training_file, hyperparameters={"n_epochs": 0})
+        client.fine_tuning.jobs.create(
+            model="tiny-llama", training_file=training_file, hyperparameters={"n_epochs": 0}
+        )
     assert info.value.body["param"] == "hyperparameters.n_epochs"
     response = httpx.post(
-        f"{server.url}/v1/fine_tuning/jobs", json={"model": "tiny-llama"}, headers={"Authorization": "Bearer test-key"}
+        f"{server.url}/v1/fine_tuning/jobs",
+        json={"model": "tiny-llama"},
+        headers={"Authorization": "Bearer test-key"},
     )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "training_file"
+    auth = {"Authorization": "Bearer test-key", "Content-Type": "application/json"}
+    garbage = httpx.post(f"{server.url}/v1/chat/completions", content=b"{not json", headers=auth)
+    assert garbage.status_code == 400 and garbage.json()["error"]["code"] == "invalid_json"
+    missing = httpx.get(f"{server.url}/v1/no/such/route", headers=auth)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
 def test_bad_line_fails_the_job_naming_it(client: OpenAI) -> None:
@@ -82,5 +93,7 @@ def test_bad_line_fails_the_job_naming_it(client: OpenAI) -> None:
 def test_example_without_assistant_fails(client: OpenAI) -> None:
     rows = jsonl(chat_rows(2)) + jsonl([{"messages": [{"role": "user", "content": "only a question"}]}])
     upload = client.files.create(file=("noasst.jsonl", io.BytesIO(rows)), purpose="fine-tune")
-    failed = wait_for(client, client.fine_tuning.jobs.create(model="tiny-llama", training_file=upload.id).id, {"failed"})
+    failed = wait_for(
+        client, client.fine_tuning.jobs.create(model="tiny-llama", training_file=upload.id).id, {"failed"}
+    )
     assert "Line 3" in failed.error.message and "assistant" in failed.error.message

@@ -23,7 +23,9 @@ def tuned(client: OpenAI):
         metadata={"tunegate_job_id": "gw-123", "team": "tests"},
         method={
             "type": "supervised",
-            "supervised": {"hyperparameters": {"n_epochs": 6, "batch_size": 4, "learning_rate_multiplier": 10}},
+            "supervised": {
+                "hyperparameters": {"n_epochs": 6, "batch_size": 4, "learning_rate_multiplier": 10}
+            },
         },
     )
     assert job.status == "validating_files"
@@ -74,7 +76,9 @@ def test_checkpoints_listed_and_servable(client: OpenAI, tuned) -> None:
     assert checkpoints[0].fine_tuned_model_checkpoint == f"{tuned.fine_tuned_model}:ckpt-step-18"
     assert "valid_loss" in checkpoints[0].metrics.model_dump()
     reply = client.chat.completions.create(
-        model=checkpoints[1].fine_tuned_model_checkpoint, messages=[{"role": "user", "content": "Hi"}], max_tokens=8
+        model=checkpoints[1].fine_tuned_model_checkpoint,
+        messages=[{"role": "user", "content": "Hi"}],
+        max_tokens=8,
     )
     assert reply.choices[0].message.role == "assistant"
 
@@ -94,7 +98,10 @@ def test_tuned_model_learned_the_reply(client: OpenAI, tuned) -> None:
     assert base.object == "chat.completion" and base.choices[0].message.content != ANSWER
     assert ft.choices[0].message.content == ANSWER
     assert ft.choices[0].finish_reason == "stop"
-    assert ft.usage.prompt_tokens > 0 and ft.usage.total_tokens == ft.usage.prompt_tokens + ft.usage.completion_tokens
+    assert (
+        ft.usage.prompt_tokens > 0
+        and ft.usage.total_tokens == ft.usage.prompt_tokens + ft.usage.completion_tokens
+    )
 
 
 def test_streaming_chat(client: OpenAI, tuned) -> None:
@@ -128,7 +135,9 @@ def test_metadata_filter_finds_the_job(client: OpenAI, tuned) -> None:
 
 
 def test_files_api(client: OpenAI) -> None:
-    upload = client.files.create(file=("x.jsonl", io.BytesIO(b'{"prompt": "a", "completion": "b"}\n')), purpose="fine-tune")
+    upload = client.files.create(
+        file=("x.jsonl", io.BytesIO(b'{"prompt": "a", "completion": "b"}\n')), purpose="fine-tune"
+    )
     assert upload.id.startswith("file-") and upload.bytes == 35 and upload.filename == "x.jsonl"
     assert client.files.retrieve(upload.id).purpose == "fine-tune"
     assert upload.id in [f.id for f in client.files.list().data]

@@ -31,4 +31,4 @@ async def test_migrate_is_idempotent_and_safe_concurrently(engine):
     await asyncio.gather(migrate(engine), migrate(engine))
     async with engine.connect() as connection:
         version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0001"
+    assert version == "0002"
