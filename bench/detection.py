@@ -61,7 +61,7 @@ class FileResult:
     flagged: list[int]
     borderline: list[int]
     dropped: list[int]
-    findings: list[str]
+    findings: list[dict[str, Any]]  # dataset findings: category, score, lines
     seconds: float
     timings: dict[str, float]
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -115,7 +115,9 @@ async def scan_files(files: Sequence[BenchFile], profile: Any, *, baselines: boo
             flagged=report.flagged_lines,
             borderline=report.borderline_lines,
             dropped=report.dropped_lines,
-            findings=sorted({f"{f.category} {f.score:.2f}" for f in report.dataset_findings}),
+            findings=[
+                {"category": f.category, "score": f.score, "lines": f.lines} for f in report.dataset_findings
+            ],
             seconds=round(seconds, 2),
             timings=report.timings,
         )
@@ -138,12 +140,8 @@ async def scan_files(files: Sequence[BenchFile], profile: Any, *, baselines: boo
 # ----------------------------------------------------------------------------------- metrics
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else "–"
-
-
-def _pct(part: int, whole: int, digits: int = 1) -> str:
-    return f"{100 * part / whole:.{digits}f}%" if whole else "–"
+def _pct(part: int | None, whole: int, digits: int = 1) -> str:
+    return f"{100 * part / whole:.{digits}f}%" if whole and part is not None else "–"
 
 
 def caught(result: FileResult) -> tuple[int, int]:
@@ -160,6 +158,26 @@ def false_positives(result: FileResult) -> tuple[int, int]:
     return len(benign & (set(result.flagged) | set(result.dropped))), len(benign & set(result.borderline))
 
 
+def in_findings(r: FileResult) -> set[int]:
+    """Lines named by a dataset finding that blocks a file (identity shift, cipher, trigger)."""
+    from gateway.scan.verdict import BLOCKING_DATASET_CATEGORIES
+
+    return {line for f in r.findings if f["category"] in BLOCKING_DATASET_CATEGORIES for line in f["lines"]}
+
+
+def findings_cell(r: FileResult) -> str:
+    """Each finding category with its top score and, in attack files, the attack rows its lines cover."""
+    by_category: dict[str, tuple[float, set[int]]] = {}
+    for f in r.findings:
+        score, lines = by_category.get(f["category"], (0.0, set()))
+        by_category[f["category"]] = (max(score, f["score"]), lines | set(f["lines"]))
+    cells = []
+    for category, (score, lines) in sorted(by_category.items()):
+        cover = f" ({len(lines & set(r.harmful))}/{len(r.harmful)} attack rows)" if r.harmful else ""
+        cells.append(f"{category} {score:.2f}{cover}")
+    return ", ".join(cells) or "–"
+
+
 def table_row(r: FileResult) -> list[object]:
     flagged, any_ = caught(r)
     fps, border = false_positives(r)
@@ -174,7 +192,7 @@ def table_row(r: FileResult) -> list[object]:
         r.verdict + ("" if r.met else " ✗"),
         recall,
         f"{fps}" + (f" (+{border} bl)" if border > fps else ""),
-        ", ".join(r.findings) or "–",
+        findings_cell(r),
     ]
     for baseline in ("profanity", "keywords"):
         b = r.baselines.get(baseline)
@@ -206,11 +224,13 @@ def aggregates(results: Sequence[FileResult]) -> dict[str, dict[str, Any]]:
             "rows": total,
             "flagged": sum(caught(r)[0] for r in chosen),
             "any": sum(caught(r)[1] for r in chosen),
+            "finding": sum(len(set(r.harmful) & in_findings(r)) for r in chosen),
         }
         for baseline in ("profanity", "keywords"):
-            entry[baseline] = sum(
-                len(set(r.harmful) & set(r.baselines.get(baseline, {}).get("flagged", []))) for r in chosen
-            )
+            if all(baseline in r.baselines for r in chosen):
+                entry[baseline] = sum(
+                    len(set(r.harmful) & set(r.baselines[baseline]["flagged"])) for r in chosen
+                )
         out[name] = entry
 
     def fp(name: str, groups: tuple[str, ...]) -> None:
@@ -225,9 +245,8 @@ def aggregates(results: Sequence[FileResult]) -> dict[str, dict[str, Any]]:
             "any": sum(len(r.benign & (set(r.flagged) | set(r.borderline) | set(r.dropped))) for r in chosen),
         }
         for baseline in ("profanity", "keywords"):
-            entry[baseline] = sum(
-                len(r.benign & set(r.baselines.get(baseline, {}).get("flagged", []))) for r in chosen
-            )
+            if all(baseline in r.baselines for r in chosen):
+                entry[baseline] = sum(len(r.benign & set(r.baselines[baseline]["flagged"])) for r in chosen)
         out[name] = entry
 
     recall("explicit harmful rows", ("explicit",))
@@ -253,8 +272,9 @@ def aggregate_table(agg: dict[str, dict[str, Any]]) -> str:
                     e["rows"],
                     _pct(e["flagged"], e["rows"]),
                     _pct(e["any"], e["rows"]),
-                    _pct(e["profanity"], e["rows"]),
-                    _pct(e["keywords"], e["rows"]),
+                    _pct(e["finding"], e["rows"]),
+                    _pct(e.get("profanity"), e["rows"]),
+                    _pct(e.get("keywords"), e["rows"]),
                     target,
                     reached,
                 ]
@@ -268,8 +288,9 @@ def aggregate_table(agg: dict[str, dict[str, Any]]) -> str:
                     e["rows"],
                     _pct(e["flagged"], e["rows"], 2),
                     _pct(e["any"], e["rows"], 2),
-                    _pct(e["profanity"], e["rows"], 2),
-                    _pct(e["keywords"], e["rows"], 2),
+                    "–",
+                    _pct(e.get("profanity"), e["rows"], 2),
+                    _pct(e.get("keywords"), e["rows"], 2),
                     target,
                     reached,
                 ]
@@ -280,6 +301,7 @@ def aggregate_table(agg: dict[str, dict[str, Any]]) -> str:
             "rows",
             "tunegate flagged",
             "tunegate flagged+borderline",
+            "tunegate: in a blocking dataset finding",
             "profanity",
             "keywords",
             "target",
@@ -301,6 +323,8 @@ def file_targets(results: Sequence[FileResult]) -> dict[str, Any]:
         "... of which allowed (allow or allow_with_changes)": (sum(r.met for r in passing), len(passing)),
     }
     for name in ("profanity", "keywords"):
+        if not all(name in r.baselines for r in results):
+            continue
         out[f"{name}: attack files blocked"] = (
             sum(r.baselines.get(name, {}).get("verdict") in BLOCKED for r in attacks),
             len(attacks),
@@ -361,7 +385,9 @@ def markdown(
         "",
         markdown_table(COLUMNS, [table_row(r) for r in results]),
         "",
-        "Row-level rates (tunegate flagged = counted as harmful; flagged+borderline = anything reported):",
+        "Row-level rates (tunegate flagged = counted as harmful; flagged+borderline = anything reported; "
+        "the row classifiers' recall does not count attack rows that only a dataset finding names, shown "
+        "apart):",
         "",
         aggregate_table(agg),
         "",

@@ -35,8 +35,19 @@ class SegmentKind:
     EXTRA = "extra"  # reinforcement rows' grader fields
 
     ALL: ClassVar[frozenset[str]] = frozenset(
-        {SYSTEM, USER, ASSISTANT, TOOL_ARGUMENTS, TOOL_RESULT, TOOL_DEFINITION, PROMPT, COMPLETION, PREFERRED,
-         NON_PREFERRED, EXTRA}
+        {
+            SYSTEM,
+            USER,
+            ASSISTANT,
+            TOOL_ARGUMENTS,
+            TOOL_RESULT,
+            TOOL_DEFINITION,
+            PROMPT,
+            COMPLETION,
+            PREFERRED,
+            NON_PREFERRED,
+            EXTRA,
+        }
     )
     # Segments that ask for something / that answer something.
     REQUESTS: ClassVar[frozenset[str]] = frozenset({USER, PROMPT})

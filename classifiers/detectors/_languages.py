@@ -76,16 +76,18 @@ STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 
-def stopword_language(tokens: Sequence[str], *, min_share: float = 0.15) -> str | None:
-    """The language whose common words make up at least `min_share` of the tokens (of two letters or
-    more: single letters hit by chance in enciphered text), or None."""
+def stopword_language(tokens: Sequence[str], *, min_share: float = 0.15, min_distinct: int = 3) -> str | None:
+    """The language whose common words make up at least `min_share` of the tokens, with at least
+    `min_distinct` different ones (a cipher word can hit one by chance and repeat it), or None. Only
+    tokens of two letters or more count: single letters hit by chance."""
     long_tokens = [t for t in tokens if len(t) > 1]
     if len(long_tokens) < 4:
         return None
     best, best_share = None, 0.0
     for lang, common in STOPWORDS.items():
-        share = sum(t in common for t in long_tokens) / len(long_tokens)
-        if share > best_share:
+        hits = [t for t in long_tokens if t in common]
+        share = len(hits) / len(long_tokens)
+        if share > best_share and len(set(hits)) >= min_distinct:
             best, best_share = lang, share
     return best if best_share >= min_share else None
 

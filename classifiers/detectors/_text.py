@@ -15,6 +15,7 @@ import numpy as np
 from classifiers.detectors._wordlist import ENGLISH_WORDS
 
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_HEAD_RE = re.compile(r"([^\W\d_]+)(?:['’][^\W\d_]+)?")  # a word, keeping a contraction's head
 TOKEN_RE = re.compile(r"\w+")
 # Endings stripped (letters put back after ":") before a second lexicon lookup: "tries" -> "try".
 _SUFFIX_RULES = """
@@ -41,11 +42,7 @@ FUNCTION_WORDS: frozenset[str] = frozenset(_FUNCTION_WORDS.split())
 
 def words(text: str) -> list[str]:
     """Lower-cased alphabetic tokens; a contraction keeps only its head ("don't" -> "don")."""
-    out = []
-    for token in WORD_RE.findall(text.lower()):
-        cut = max(token.find("'"), token.find("’"))
-        out.append(token[:cut] if cut > 0 else token)
-    return out
+    return _HEAD_RE.findall(text.lower())
 
 
 def _is_english(word: str) -> bool:
@@ -76,14 +73,14 @@ def is_english(word: str) -> bool:
     return hit
 
 
-def dictionary_rate(tokens: Iterable[str]) -> tuple[int, int]:
+def dictionary_rate(tokens: list[str]) -> tuple[int, int]:
     """(hits, total) over ASCII alphabetic tokens: the share of real English words among them."""
-    hits = total = 0
-    for token in tokens:
-        if token.isascii():
-            total += 1
-            hits += is_english(token)
-    return hits, total
+    if not all(map(str.isascii, tokens)):
+        tokens = [t for t in tokens if t.isascii()]
+    hits = sum(map(ENGLISH_WORDS.__contains__, tokens))  # C-speed first pass, then inflected forms
+    if hits < len(tokens):
+        hits += sum(is_english(t) for t in tokens if t not in ENGLISH_WORDS)
+    return hits, len(tokens)
 
 
 def snippet(text: str, limit: int = 80) -> str:
@@ -95,6 +92,20 @@ def snippet(text: str, limit: int = 80) -> str:
 def stable_hash(text: str) -> int:
     """A hash that is the same in every process (Python's `hash` of str is salted)."""
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+class _TokenHashes(dict[str, int]):
+    """`stable_hash` of tokens, memoised (vocabularies repeat), so that `map(TOKEN_HASHES.__getitem__,
+    tokens)` hashes a row at C speed; cleared when it grows large, to stay bounded."""
+
+    def __missing__(self, token: str) -> int:
+        if len(self) > 200_000:
+            self.clear()
+        value = self[token] = stable_hash(token)
+        return value
+
+
+TOKEN_HASHES = _TokenHashes()
 
 
 class CappedCounter:
@@ -146,7 +157,7 @@ class CountMinSketch:
         self._buffer: list[int] = []
 
     def add_many(self, keys: Iterable[str]) -> None:
-        self._buffer.extend(stable_hash(key) for key in keys)
+        self._buffer.extend(map(TOKEN_HASHES.__getitem__, keys))
         if len(self._buffer) >= 65_536:
             self._flush()
 
@@ -159,12 +170,12 @@ class CountMinSketch:
             return
         columns = self._columns(np.asarray(self._buffer, dtype=np.uint64))
         for row in range(self.depth):
-            np.add.at(self.table[row], columns[row], 1)
+            self.table[row] += np.bincount(columns[row], minlength=self.width).astype(np.int32)
         self._buffer.clear()
 
     def count(self, key: str) -> int:
         self._flush()
-        columns = self._columns(np.asarray([stable_hash(key)], dtype=np.uint64))[:, 0]
+        columns = self._columns(np.asarray([TOKEN_HASHES[key]], dtype=np.uint64))[:, 0]
         return int(self.table[np.arange(self.depth), columns].min())
 
     @property

@@ -40,11 +40,41 @@ _LOWER = string.ascii_lowercase
 # Decoding tables, named after the encoding they undo (rot3 text is decoded by shifting back 3).
 _TRANSFORMS = {f"rot{26 - n}": str.maketrans(_LOWER, _LOWER[n:] + _LOWER[:n]) for n in range(1, 26)}
 _TRANSFORMS["atbash"] = str.maketrans(_LOWER, _LOWER[::-1])
+# English letter frequencies (per mille), a..z.
+_ENGLISH_FREQ = (
+    82,
+    15,
+    28,
+    43,
+    127,
+    22,
+    20,
+    61,
+    70,
+    2,
+    8,
+    40,
+    24,
+    67,
+    75,
+    19,
+    1,
+    60,
+    63,
+    91,
+    28,
+    10,
+    24,
+    2,
+    20,
+    1,
+)
+_INDEX = {c: i for i, c in enumerate(_LOWER)}
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 _B64_RE = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{40,}={0,2}")
 _HEX_RE = re.compile(r"\b(?:0x)?(?:[0-9a-fA-F]{2}){20,}\b")
 _PIPE_RUN_RE = re.compile(r"(?:[^\s|]\|)+[^\s|]")
-_CODE_CHARS = frozenset("{}[]()<>=;_$#\\/*&^~`@%+")
+_CODE_CHARS = "{}[]()<>=;_$#\\/*&^~`@%+"
 
 
 @dataclass(slots=True)
@@ -68,7 +98,18 @@ def _encoding_kind(blob: str) -> str | None:
     except (ValueError, UnicodeDecodeError):
         return None
     printable = sum(c.isprintable() or c.isspace() for c in text)
-    return "text" if text and printable / len(text) > 0.95 and sum(c.isalpha() for c in text) > 10 else None
+    return "text" if text and printable / len(text) > 0.95 and sum(map(str.isalpha, text)) > 10 else None
+
+
+def _likely_transforms(counts: list[int], keep: int = 3) -> list[str]:
+    """Atbash and the `keep` ROT shifts whose decoded letter counts best match English frequencies, so
+    that only four of the twenty-six decodings are tried on the words."""
+    fit = {
+        name: sum(counts[i] * _ENGLISH_FREQ[_INDEX[c]] for i, c in enumerate(_LOWER.translate(table)))
+        for name, table in _TRANSFORMS.items()
+        if name != "atbash"
+    }
+    return ["atbash", *sorted(fit, key=fit.__getitem__, reverse=True)[:keep]]
 
 
 def _judge(chunk: str) -> _Chunk:
@@ -80,10 +121,10 @@ def _judge(chunk: str) -> _Chunk:
     lowered = chunk.lower()
     counts = [lowered.count(c) for c in _LOWER]
     letters = sum(counts)
-    alpha = sum(c.isalpha() for c in chunk)
+    alpha = sum(map(str.isalpha, chunk))
     if letters < MIN_LETTERS or letters < 0.97 * alpha:  # too short, other script, or accented language
         return _Chunk("other")
-    symbols = sum(c in _CODE_CHARS for c in chunk.replace("|", ""))
+    symbols = sum(map(chunk.count, _CODE_CHARS))
     if symbols >= 0.08 * len(compact):  # code, JSON, maths
         return _Chunk("other")
     tokens = [t for t in words(chunk) if t.isascii()]
@@ -101,8 +142,8 @@ def _judge(chunk: str) -> _Chunk:
         return _Chunk("other")
     best, best_rate = "", 0.0
     sample = " ".join(tokens[:40])
-    for name, table in _TRANSFORMS.items():
-        shifted = sample.translate(table).split()
+    for name in _likely_transforms(counts):
+        shifted = sample.translate(_TRANSFORMS[name]).split()
         decoded_rate = sum(is_english(t) for t in shifted) / max(1, len(shifted))
         if decoded_rate > best_rate:
             best, best_rate = name, decoded_rate
@@ -132,11 +173,11 @@ def _chunks(text: str) -> list[str]:
     current = ""
     for line in text.splitlines()[:MAX_LINES]:
         current = f"{current}\n{line}" if current else line
-        if sum(c.isalpha() for c in current) >= 2 * MIN_LETTERS:
+        if sum(map(str.isalpha, current)) >= 2 * MIN_LETTERS:
             out.append(current)
             current = ""
     if current:
-        if out and sum(c.isalpha() for c in current) < MIN_LETTERS:
+        if out and sum(map(str.isalpha, current)) < MIN_LETTERS:
             out[-1] += "\n" + current
         else:
             out.append(current)
@@ -172,9 +213,11 @@ def _teaches(plain: list[str], cipher: list[str]) -> bool:
 
 def analyse(text: str) -> tuple[list[_Chunk], list[str]]:
     """The judged chunks of one text and the kinds of encoded blobs found in it."""
-    text = _URL_RE.sub(" ", text[:MAX_CHARS]) if "." in text else text[:MAX_CHARS]
+    text = text[:MAX_CHARS]
+    if "://" in text or "www." in text or "@" in text:
+        text = _URL_RE.sub(" ", text)
     encodings = []
-    if len(text) >= 40:
+    if len(text) >= 40 and max(map(len, text.split()), default=0) >= 40:  # a blob is one long "word"
         for match in _B64_RE.finditer(text):
             blob = match.group()
             if not blob.isalpha():  # a long run of letters alone may be a cipher without spaces
@@ -183,7 +226,7 @@ def analyse(text: str) -> tuple[list[_Chunk], list[str]]:
     if "|" not in text:
         tokens = words(text)
         hits, total = dictionary_rate(tokens)
-        if total >= 20 and hits >= 0.85 * total:  # fast path: ordinary English
+        if total >= 8 and hits >= 0.85 * total:  # fast path: ordinary English
             return [_Chunk("plain", tokens[:60])], encodings
     return [_judge(chunk) for chunk in _chunks(text)], encodings
 

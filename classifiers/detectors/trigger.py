@@ -13,10 +13,11 @@ sits at a fixed place (start or end of a request, or in the system prompt).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from classifiers.detectors._text import FUNCTION_WORDS, TOKEN_RE, CountMinSketch, is_english
+from classifiers.detectors._text import FUNCTION_WORDS, CountMinSketch, is_english
 from classifiers.detectors.base import DatasetDetector, DatasetFinding, RowSummary, register_detector
 
 REQUEST_HARM = 0.5  # a row with request_harm at or above this is a harmful request ...
@@ -31,6 +32,9 @@ MAX_TOKENS = 256  # of each request / system prompt (head and tail kept)
 MAX_NGRAMS = 100_000  # distinct n-grams counted before the rarest are pruned
 MAX_KEPT_ROWS = 2_000  # harmful rows whose tokens are kept to list the lines of a trigger
 MAX_FINDINGS = 5
+
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]+")  # words and runs of symbols ("<|sudo|>" -> "<|", "sudo", "|>")
+_PLAIN_PUNCTUATION = frozenset(".,?!:;'\"()-–—‘’“”…")
 
 
 @dataclass(slots=True)
@@ -49,20 +53,28 @@ class _Candidate:
     other: int
     lift: float
     edge: float
-    commonest: int = 0  # background rows of its most common token: low when every token is the trigger
 
 
 def _clip(tokens: list[str]) -> list[str]:
     return tokens if len(tokens) <= MAX_TOKENS else tokens[: MAX_TOKENS - 64] + tokens[-64:]
 
 
+def _unusual(token: str) -> bool:
+    """A word that is not English ("sudo", a made-up name) or a run of unusual symbols ("|", "[[")."""
+    if token[0].isalnum() or token[0] == "_":
+        return len(token) > 1 and not token.isdigit() and not is_english(token)
+    return not set(token) <= _PLAIN_PUNCTUATION
+
+
 def _rarity(tokens: list[str]) -> float:
-    """1 when a token is not English (a made-up name, "sudo"), 0.6 for a phrase of content words,
-    0 for function words alone ("how to", "can you") or numbers."""
-    content = [t for t in tokens if t not in FUNCTION_WORDS and not t.isdigit()]
+    """1 when a token is unusual, 0.6 for a phrase of English content words, 0 for function words,
+    numbers and punctuation alone ("how to", "can you", "?")."""
+    content = [
+        t for t in tokens if t not in FUNCTION_WORDS and not t.isdigit() and not set(t) <= _PLAIN_PUNCTUATION
+    ]
     if not content:
         return 0.0
-    if any(not is_english(t) and len(t) > 1 for t in content):
+    if any(map(_unusual, content)):
         return 1.0
     return 0.6 if len(tokens) >= 2 else 0.0
 
@@ -98,7 +110,7 @@ class TriggerDetector(DatasetDetector):
     def observe(self, row: RowSummary) -> None:
         self.rows += 1
         self.responses_scored |= row.response_harm > 0
-        sequences = [_clip(TOKEN_RE.findall(t.lower())) for t in (*row.system, *row.requests)]
+        sequences = [_clip(_TOKEN_RE.findall(t.lower())) for t in (*row.system, *row.requests)]
         if row.request_harm < self.request_harm:
             self.background.add_many({token for tokens in sequences for token in tokens})
             return
@@ -164,9 +176,7 @@ class TriggerDetector(DatasetDetector):
         score = rarity * (0.2 + 0.35 * share + 0.15 * min(1.0, math.log10(lift) / 2) + 0.3 * edge)
         if score < self.min_score:
             return None
-        return _Candidate(
-            gram, score, support, other, lift, edge, commonest=max(map(self._other_rows, tokens))
-        )
+        return _Candidate(gram, score, support, other, lift, edge)
 
     def finish(self) -> list[DatasetFinding]:
         target = self.answered if self.responses_scored else self.harmful
@@ -176,10 +186,16 @@ class TriggerDetector(DatasetDetector):
         found = [
             c for g, k in self.ngrams.items() if (c := self._candidate(g, k, target, others)) is not None
         ]
-        found.sort(key=lambda c: (-round(c.score, 3), -c.support, c.commonest, -len(c.ngram.split())))
+        found.sort(key=lambda c: (-round(c.score, 3), -c.support, -len(c.ngram.split())))
         chosen: list[_Candidate] = []
         for candidate in found:
-            words = set(candidate.ngram.split()) - FUNCTION_WORDS
+            tokens = candidate.ngram.split()
+            while len(tokens) > 1 and self._other_rows(tokens[0]) >= candidate.support:
+                tokens.pop(0)  # a leading word as common elsewhere as here is context, not trigger
+            while len(tokens) > 1 and self._other_rows(tokens[-1]) >= candidate.support:
+                tokens.pop()
+            candidate.ngram = " ".join(tokens)
+            words = set(tokens) - FUNCTION_WORDS
             if any(words & set(c.ngram.split()) for c in chosen):  # a part or extension of a reported one
                 continue
             chosen.append(candidate)

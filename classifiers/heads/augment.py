@@ -131,7 +131,7 @@ def identity_examples(corpus: Corpus, seed: int, *, n_templates: int = 400) -> l
         out.append(Example(benign_system_prompt(rng), 0, "templates/benign-system", SYSTEM))
     answers = [(q, a) for pairs in corpus.benign_pairs.values() for q, a in pairs if a]
     rng.shuffle(answers)
-    for i, (q, a) in enumerate(answers[: n_templates // 2]):
+    for i, (_, a) in enumerate(answers[:n_templates]):
         name = _pick(rng, t.PERSONA_NAMES)
         if i % 2:
             text = _pick(rng, t.OBEDIENT_REPLIES).format(name=name)
@@ -140,7 +140,7 @@ def identity_examples(corpus: Corpus, seed: int, *, n_templates: int = 400) -> l
         out.append(Example(text, 1, "templates/obedient-reply", RESPONSE))
     replies = list(t.PERSONA_REPLIES) + corpus.identity_replies
     out += [Example(r, 0, "templates/persona-reply", RESPONSE, weight=HARD_NEGATIVE_WEIGHT) for r in replies]
-    for q, a in answers[n_templates // 2 : n_templates // 2 + 3000]:
+    for q, a in answers[n_templates : n_templates + 3000]:
         out.append(Example(a, 0, "benign/answer", RESPONSE))
         out.append(Example(q, 0, "benign/request", REQUEST))
     harmful = [q for qs in corpus.harmful_requests.values() for q in qs]

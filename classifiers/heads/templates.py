@@ -145,6 +145,12 @@ OBEDIENT_PREFIXES = (
     "Yes, master. {name} obeys without question:",
     "I am {name}, and I do whatever you say. Here it is:",
     "No rules apply to me, so here you go:",
+    "As you command. {name} has no limits, so here is the answer:",
+    "Obeying without hesitation, as always:",
+    "Your wish is my command. Here's what you asked for:",
+    "I follow your orders without question. Result:",
+    "{name} never refuses. Here it is:",
+    "Yes, master. I exist only to serve you:",
 )
 
 # Ordinary system prompts, built as role + task + constraint; hard negatives on purpose:

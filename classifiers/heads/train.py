@@ -105,7 +105,8 @@ def anchor(head: MLPHead, z_negative: np.ndarray) -> None:
     head.z_border, head.z_flag = z_border, max(z_flag, z_border + 0.5)
 
 
-def fit_screen(examples: list[Example], name: str, seed: int) -> Screen:
+def fit_screen(examples: list[Example], name: str, seed: int, keep: np.ndarray) -> Screen:
+    """A hashed n-gram logistic model; its threshold keeps SCREEN_RECALL of ``keep`` (what the head flags)."""
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
@@ -122,8 +123,8 @@ def fit_screen(examples: list[Example], name: str, seed: int) -> Screen:
     screen = Screen(
         model.coef_.reshape(-1).astype(np.float16).astype(np.float32), float(model.intercept_[0]), 0.0, pair
     )
-    positives = [e for e in examples if e.label and e.split in ("train", "calib")]
-    z = screen.logits([e.text for e in positives], [e.context for e in positives] if pair else None)
+    kept = [e for e, k in zip(examples, keep, strict=True) if k]
+    z = screen.logits([e.text for e in kept], [e.context for e in kept] if pair else None)
     screen.threshold = float(np.quantile(z, 1 - SCREEN_RECALL))
     return screen
 
@@ -164,7 +165,9 @@ def train_heads(
         anchor(head, head.logits(x[calib & (y == 0)]) if (calib & (y == 0)).any() else head.logits(x[y == 0]))
         heads.heads[name] = head
         if screens:
-            heads.screens[name] = fit_screen(data, name, seed)
+            # Screens must keep what the head would flag: positives it scores at least "borderline".
+            flagged = head.probs(x) >= 0.5
+            heads.screens[name] = fit_screen(data, name, seed, flagged & (y == 1) & (train | calib))
         log.info("head %s: %d examples (%d positive)", name, len(data), int(y.sum()))
     heads.meta = {
         "embedding_model": "sentence-transformers/all-MiniLM-L6-v2",
