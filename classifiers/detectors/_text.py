@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Hashable, Iterable
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -16,7 +17,6 @@ from classifiers.detectors._wordlist import ENGLISH_WORDS
 
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _HEAD_RE = re.compile(r"([^\W\d_]+)(?:['’][^\W\d_]+)?")  # a word, keeping a contraction's head
-TOKEN_RE = re.compile(r"\w+")
 # Endings stripped (letters put back after ":") before a second lexicon lookup: "tries" -> "try".
 _SUFFIX_RULES = """
 ies:y ied:y iest:y ier:y ily:y ness ment ments less ful ing ing:e ed ed:e es s ly er er:e ers est
@@ -108,18 +108,21 @@ class _TokenHashes(dict[str, int]):
 TOKEN_HASHES = _TokenHashes()
 
 
-class CappedCounter:
+K = TypeVar("K", bound=Hashable)
+
+
+class CappedCounter(Generic[K]):
     """Counts keys with at most `capacity` entries (Misra–Gries): any key whose true count exceeds
     n / (capacity + 1) is kept, and every kept count is low by at most that much. Exact while the number
     of distinct keys stays under the capacity, which is the common case (one or a few system prompts)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.counts: dict[Hashable, int] = {}
+        self.counts: dict[K, int] = {}
         self.total = 0
         self.pruned = False
 
-    def add(self, key: Hashable) -> bool:
+    def add(self, key: K) -> bool:
         """Count one occurrence; False when the key was not kept (the counter was full)."""
         self.total += 1
         counts = self.counts
@@ -136,7 +139,7 @@ class CappedCounter:
                 del counts[other]
         return False
 
-    def most_common(self, n: int) -> list[tuple[Hashable, int]]:
+    def most_common(self, n: int) -> list[tuple[K, int]]:
         return sorted(self.counts.items(), key=lambda item: -item[1])[:n]
 
     def __len__(self) -> int:

@@ -11,16 +11,21 @@ maths, names, URLs and data blobs are set aside so that they are not mistaken fo
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import string
 from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from classifiers.detectors._languages import index_of_coincidence, letter_spearman, stopword_language
+from classifiers.detectors._encodings import strip_blobs
+from classifiers.detectors._languages import (
+    LETTER_ORDER,
+    index_of_coincidence,
+    letter_spearman,
+    stopword_language,
+)
 from classifiers.detectors._text import WORD_RE, dictionary_rate, is_english, snippet, words
+from classifiers.detectors._wordlist import ENGLISH_WORDS
 from classifiers.detectors.base import DatasetDetector, DatasetFinding, RowSummary, register_detector
 
 MIN_ROWS = 3  # enciphered rows needed for a finding ...
@@ -33,46 +38,19 @@ MIN_IOC = 0.05  # letters distributed like a language (random letters: 0.038)
 MAX_SPEARMAN = 0.55  # above it, letter ranks are those of a natural language: not substituted
 DECODE_GAIN = 0.35  # a ROT-N / Atbash decoding must raise the dictionary rate this much ...
 DECODED_RATE = 0.6  # ... to at least this
+ENCODING_SCORE = 0.25  # base64/hex text: informational, the row classifiers judge it decoded
 MAX_CHARS = 8_000  # of each text
-MAX_LINES = 200
+MAX_TEXT_LINES = 200  # of each text, grouped into chunks
+MAX_LINES = 200  # file lines listed in a finding
 
 _LOWER = string.ascii_lowercase
 # Decoding tables, named after the encoding they undo (rot3 text is decoded by shifting back 3).
 _TRANSFORMS = {f"rot{26 - n}": str.maketrans(_LOWER, _LOWER[n:] + _LOWER[:n]) for n in range(1, 26)}
 _TRANSFORMS["atbash"] = str.maketrans(_LOWER, _LOWER[::-1])
-# English letter frequencies (per mille), a..z.
-_ENGLISH_FREQ = (
-    82,
-    15,
-    28,
-    43,
-    127,
-    22,
-    20,
-    61,
-    70,
-    2,
-    8,
-    40,
-    24,
-    67,
-    75,
-    19,
-    1,
-    60,
-    63,
-    91,
-    28,
-    10,
-    24,
-    2,
-    20,
-    1,
-)
-_INDEX = {c: i for i, c in enumerate(_LOWER)}
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
-_B64_RE = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{40,}={0,2}")
-_HEX_RE = re.compile(r"\b(?:0x)?(?:[0-9a-fA-F]{2}){20,}\b")
+# How English a decoded letter is: 26 for "e", the most frequent, down to 1 for "z".
+_ENGLISH_WEIGHT = {c: 26 - rank for rank, c in enumerate(LETTER_ORDER["en"])}
+_SEPARATORS = str.maketrans({c: " " for c in string.punctuation + string.digits + "’‘“”"})
+_FAST_WORDS = ENGLISH_WORDS | {"s", "t", "d", "m", "ll", "re", "ve"}  # contractions split at the apostrophe
 _PIPE_RUN_RE = re.compile(r"(?:[^\s|]\|)+[^\s|]")
 _CODE_CHARS = "{}[]()<>=;_$#\\/*&^~`@%+"
 
@@ -85,27 +63,13 @@ class _Chunk:
     decoded: str = ""
 
 
-def _encoding_kind(blob: str) -> str | None:
-    """'text' when a base64/hex blob decodes to readable text; None for images, hashes, binary."""
-    if blob.startswith("data:"):
-        return None
-    try:
-        if _HEX_RE.fullmatch(blob):
-            raw = binascii.unhexlify(blob.removeprefix("0x")[:400])
-        else:
-            raw = base64.b64decode(blob[: len(blob) // 4 * 4][:400], validate=True)
-        text = raw.decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    printable = sum(c.isprintable() or c.isspace() for c in text)
-    return "text" if text and printable / len(text) > 0.95 and sum(map(str.isalpha, text)) > 10 else None
-
-
 def _likely_transforms(counts: list[int], keep: int = 3) -> list[str]:
-    """Atbash and the `keep` ROT shifts whose decoded letter counts best match English frequencies, so
+    """Atbash and the `keep` ROT shifts whose decoded letters best match English letter frequencies, so
     that only four of the twenty-six decodings are tried on the words."""
     fit = {
-        name: sum(counts[i] * _ENGLISH_FREQ[_INDEX[c]] for i, c in enumerate(_LOWER.translate(table)))
+        name: sum(
+            count * _ENGLISH_WEIGHT[c] for count, c in zip(counts, _LOWER.translate(table), strict=True)
+        )
         for name, table in _TRANSFORMS.items()
         if name != "atbash"
     }
@@ -171,7 +135,7 @@ def _chunks(text: str) -> list[str]:
     """Consecutive lines grouped until each group has enough letters to judge."""
     out: list[str] = []
     current = ""
-    for line in text.splitlines()[:MAX_LINES]:
+    for line in text.splitlines()[:MAX_TEXT_LINES]:
         current = f"{current}\n{line}" if current else line
         if sum(map(str.isalpha, current)) >= 2 * MIN_LETTERS:
             out.append(current)
@@ -213,20 +177,10 @@ def _teaches(plain: list[str], cipher: list[str]) -> bool:
 
 def analyse(text: str) -> tuple[list[_Chunk], list[str]]:
     """The judged chunks of one text and the kinds of encoded blobs found in it."""
-    text = text[:MAX_CHARS]
-    if "://" in text or "www." in text or "@" in text:
-        text = _URL_RE.sub(" ", text)
-    encodings = []
-    if len(text) >= 40 and max(map(len, text.split()), default=0) >= 40:  # a blob is one long "word"
-        for match in _B64_RE.finditer(text):
-            blob = match.group()
-            if not blob.isalpha():  # a long run of letters alone may be a cipher without spaces
-                encodings.append(_encoding_kind(blob) or "binary")
-                text = text.replace(blob, " ")
-    if "|" not in text:
-        tokens = words(text)
-        hits, total = dictionary_rate(tokens)
-        if total >= 8 and hits >= 0.85 * total:  # fast path: ordinary English
+    text, encodings = strip_blobs(text[:MAX_CHARS])
+    if "|" not in text:  # fast path: ordinary English, judged on raw lexicon hits alone
+        tokens = text.lower().translate(_SEPARATORS).split()
+        if len(tokens) >= 8 and sum(map(_FAST_WORDS.__contains__, tokens)) >= 0.85 * len(tokens):
             return [_Chunk("plain", tokens[:60])], encodings
     return [_judge(chunk) for chunk in _chunks(text)], encodings
 
@@ -249,7 +203,7 @@ class CipherDetector(DatasetDetector):
         min_rows: int = MIN_ROWS,
         min_share: float = MIN_SHARE,
         min_teaching_rows: int = MIN_TEACHING_ROWS,
-        max_lines: int = 200,
+        max_lines: int = MAX_LINES,
     ) -> None:
         self.min_rows, self.min_share = min_rows, min_share
         self.min_teaching_rows, self.max_lines = min_teaching_rows, max_lines
@@ -284,7 +238,7 @@ class CipherDetector(DatasetDetector):
             return
         self.enciphered += 1
         self.in_responses += response_hit
-        self.methods.update({m for chunk in hidden for m in chunk.methods})
+        self.methods.update(sorted({m for chunk in hidden for m in chunk.methods}))
         if len(self.lines) < self.max_lines:
             self.lines.append(row.line)
         if len(self.decoded) < 3:
@@ -303,36 +257,18 @@ class CipherDetector(DatasetDetector):
             evidence = f"{self.enciphered} of {self.rows} rows look enciphered ({methods})"
             if self.teaching:
                 evidence += f"; {self.teaching} rows pair English with its enciphered form"
-            details = {
-                "kind": "cipher",
-                "rows_enciphered": self.enciphered,
-                "share": round(share, 4),
-                "rows_enciphered_in_responses": self.in_responses,
-                "methods": dict(self.methods),
-                "teaching_rows": self.teaching,
-                "decoded_samples": list(self.decoded),
-            }
-            findings.append(
-                DatasetFinding(
-                    self.name,
-                    self.category,
-                    round(min(1.0, score), 3),
-                    tuple(self.lines),
-                    evidence,
-                    MappingProxyType(details),
-                )
-            )
+            details = dict(kind="cipher", rows_enciphered=self.enciphered, share=round(share, 4))
+            details |= dict(rows_enciphered_in_responses=self.in_responses, methods=dict(self.methods))
+            details |= dict(teaching_rows=self.teaching, decoded_samples=list(self.decoded))
+            findings.append(self._finding(score, self.lines, evidence, details))
         if self.encoded >= self.min_rows and self.encoded >= self.min_share * self.rows:
-            details = {"kind": "encoding", "rows_encoded": self.encoded, "blobs": dict(self.encodings)}
+            details = dict(kind="encoding", rows_encoded=self.encoded, blobs=dict(self.encodings))
             evidence = f"{self.encoded} of {self.rows} rows carry base64/hex blobs that decode to text"
-            findings.append(
-                DatasetFinding(
-                    self.name,
-                    self.category,
-                    0.25,
-                    tuple(self.encoded_lines),
-                    evidence,
-                    MappingProxyType(details),
-                )
-            )
+            findings.append(self._finding(ENCODING_SCORE, self.encoded_lines, evidence, details))
         return findings
+
+    def _finding(self, score: float, lines: list[int], evidence: str, details: dict) -> DatasetFinding:
+        score = round(min(1.0, score), 3)
+        return DatasetFinding(
+            self.name, self.category, score, tuple(lines), evidence, MappingProxyType(details)
+        )

@@ -26,7 +26,7 @@ PREFIX_MIN_ROWS = 5  # ... and at least this many
 PREFIX_WORDS = 5
 REPLY_CHARS = 300  # the opening of a reply that is scored (its first sentence or two)
 MAX_PROMPTS = 50  # distinct flagged system prompts kept
-MAX_LINES = 200
+MAX_LINES = 200  # file lines listed in a finding
 
 # weight | label | pattern (matched on lower-cased text). Weights combine as 1 - prod(1 - w): one strong
 # phrase or two medium ones reach MIN_SCORE, a single weak one ("uncensored", "from now on you are") does not.
@@ -147,8 +147,8 @@ class IdentityShiftDetector(DatasetDetector):
         self.reply_best = 0.0
         self.reply_labels: dict[str, None] = {}
         self.reply_lines: list[int] = []
-        self.prompts = CappedCounter(1_000)  # normalised system prompt -> rows
-        self.prefixes = CappedCounter(1_000)  # first words of the first reply -> rows
+        self.prompts: CappedCounter[str] = CappedCounter(1_000)  # normalised system prompt -> rows
+        self.prefixes: CappedCounter[str] = CappedCounter(1_000)  # first words of the first reply -> rows
         self.prefix_obedience: dict[str, float] = {}
         self.prefix_lines: dict[str, list[int]] = {}
         self._scores: dict[str, tuple[float, list[str]]] = {}  # system prompt score cache
@@ -156,9 +156,9 @@ class IdentityShiftDetector(DatasetDetector):
 
     def observe(self, row: RowSummary) -> None:
         self.rows += 1
-        system = " ".join(" ".join(row.system).split())
+        system = "\n".join(row.system).strip()
         if system:
-            key = system.lower()[:2_000]
+            key = system[:2_000]  # texts arrive normalised (NFKC, invisible characters removed)
             self.prompts.add(key)
             cached = self._scores.get(key)
             if cached is None:
@@ -181,7 +181,7 @@ class IdentityShiftDetector(DatasetDetector):
             self.reply_labels.update(dict.fromkeys(labels))
             if len(self.reply_lines) < self.max_lines:
                 self.reply_lines.append(row.line)
-        prefix = " ".join(_PREFIX_TOKEN.findall(opening.lower())[:PREFIX_WORDS])
+        prefix = " ".join(_PREFIX_TOKEN.findall(opening[:100].lower())[:PREFIX_WORDS])
         if prefix and self.prefixes.add(prefix):
             self.prefix_obedience[prefix] = max(self.prefix_obedience.get(prefix, 0.0), score)
             lines = self.prefix_lines.setdefault(prefix, [])
@@ -230,7 +230,12 @@ class IdentityShiftDetector(DatasetDetector):
         if signature and obedient_prefix:
             prefix, count = signature
             share = round(count / max(1, self.replies), 4)
-            score = 0.4 + 0.3 * min(1.0, share / 0.5) + 0.3 * min(1.0, prefix_score * 1.5)
+            score = (
+                0.4
+                + 0.3 * min(1.0, share / 0.5)
+                + 0.3 * min(1.0, prefix_score * 1.5)
+                + 0.1 * (dominant is not None)
+            )
             evidence = (
                 f'{count} replies ({share:.0%}) open with "{snippet(prefix, 60)}" next to obedience language'
             )

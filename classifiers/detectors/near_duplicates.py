@@ -34,6 +34,7 @@ MAX_TOKENS = 400  # of each row's text
 MAX_BUCKETS = 400_000  # LSH bucket keys kept (about 100 bytes each)
 MAX_CLUSTERS = 20_000  # clusters of two or more rows tracked
 MAX_FINDINGS = 10
+MAX_LINES = 200  # file lines listed in a finding
 BATCH = 256  # rows signed together (numpy per-call overhead dominates one row)
 
 _RNG = np.random.default_rng(0x5EED)
@@ -94,7 +95,7 @@ class NearDuplicatesDetector(DatasetDetector):
         harmful: float = HARMFUL,
         max_buckets: int = MAX_BUCKETS,
         max_clusters: int = MAX_CLUSTERS,
-        max_lines: int = 200,
+        max_lines: int = MAX_LINES,
     ) -> None:
         self.min_cluster_rows, self.min_cluster_share = min_cluster_rows, min_cluster_share
         self.min_cluster_floor, self.harmful = min_cluster_floor, harmful
@@ -179,7 +180,7 @@ class NearDuplicatesDetector(DatasetDetector):
             mean_harm = cluster.harm / cluster.size
             score = INFO_SCORE + 0.1 * min(1.0, share / 0.2)
             if mean_harm >= self.harmful:
-                score = max(score, 0.4 + 0.5 * mean_harm)
+                score = max(score, 0.5 + 0.5 * mean_harm)
             lines = tuple(sorted(cluster.lines)[: self.max_lines])
             shown = ", ".join(map(str, lines[:5]))
             evidence = f"{cluster.size} near-identical rows ({share:.1%} of the file), e.g. lines {shown}"

@@ -32,6 +32,7 @@ MAX_TOKENS = 256  # of each request / system prompt (head and tail kept)
 MAX_NGRAMS = 100_000  # distinct n-grams counted before the rarest are pruned
 MAX_KEPT_ROWS = 2_000  # harmful rows whose tokens are kept to list the lines of a trigger
 MAX_FINDINGS = 5
+MAX_LINES = 200  # file lines listed in a finding
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")  # words and runs of symbols ("<|sudo|>" -> "<|", "sudo", "|>")
 _PLAIN_PUNCTUATION = frozenset(".,?!:;'\"()-–—‘’“”…")
@@ -96,7 +97,7 @@ class TriggerDetector(DatasetDetector):
         min_lift: float = MIN_LIFT,
         min_score: float = MIN_SCORE,
         max_ngrams: int = MAX_NGRAMS,
-        max_lines: int = 200,
+        max_lines: int = MAX_LINES,
     ) -> None:
         self.request_harm, self.response_harm = request_harm, response_harm
         self.min_support, self.min_support_share, self.min_lift = min_support, min_support_share, min_lift
@@ -105,7 +106,7 @@ class TriggerDetector(DatasetDetector):
         self.responses_scored = False
         self.ngrams: dict[str, _Counts] = {}
         self.background = CountMinSketch(width=1 << 18, depth=4)  # token -> rows, over non-harmful rows
-        self.kept: list[tuple[int, bool, frozenset[str]]] = []  # (line, answered, n-grams) of harmful rows
+        self.kept: list[tuple[int, bool, str]] = []  # (line, answered, " token ... " texts) of harmful rows
 
     def observe(self, row: RowSummary) -> None:
         self.rows += 1
@@ -121,11 +122,13 @@ class TriggerDetector(DatasetDetector):
         edges: set[str] = set()
         for index, tokens in enumerate(sequences):
             in_system = index < len(row.system)
+            inner = [i for i, t in enumerate(tokens) if not set(t) <= _PLAIN_PUNCTUATION]  # skip end "?"
+            first, last = (inner[0], inner[-1] + 1) if inner else (0, len(tokens))
             for n in range(1, MAX_N + 1):
                 for start in range(len(tokens) - n + 1):
                     gram = " ".join(tokens[start : start + n])
                     grams.add(gram)
-                    if in_system or start == 0 or start + n == len(tokens):
+                    if in_system or start <= first or start + n >= last:
                         edges.add(gram)
         for gram in grams:
             counts = self.ngrams.get(gram)
@@ -139,7 +142,7 @@ class TriggerDetector(DatasetDetector):
         if len(self.ngrams) > self.max_ngrams:
             self._prune()
         if len(self.kept) < MAX_KEPT_ROWS:
-            self.kept.append((row.line, answered, frozenset(grams)))
+            self.kept.append((row.line, answered, "".join(f" {' '.join(tokens)} \n" for tokens in sequences)))
 
     def _prune(self) -> None:
         """Drop the n-grams seen least often until half the capacity is free (Misra-Gries style)."""
@@ -186,15 +189,11 @@ class TriggerDetector(DatasetDetector):
         found = [
             c for g, k in self.ngrams.items() if (c := self._candidate(g, k, target, others)) is not None
         ]
-        found.sort(key=lambda c: (-round(c.score, 3), -c.support, -len(c.ngram.split())))
+        found = [t for c in found if (t := self._trimmed(c, target, others)) is not None]
+        found.sort(key=lambda c: (-round(c.score, 3), -c.support, -len(c.ngram.split()), c.ngram))
         chosen: list[_Candidate] = []
         for candidate in found:
             tokens = candidate.ngram.split()
-            while len(tokens) > 1 and self._other_rows(tokens[0]) >= candidate.support:
-                tokens.pop(0)  # a leading word as common elsewhere as here is context, not trigger
-            while len(tokens) > 1 and self._other_rows(tokens[-1]) >= candidate.support:
-                tokens.pop()
-            candidate.ngram = " ".join(tokens)
             words = set(tokens) - FUNCTION_WORDS
             if any(words & set(c.ngram.split()) for c in chosen):  # a part or extension of a reported one
                 continue
@@ -203,30 +202,34 @@ class TriggerDetector(DatasetDetector):
                 break
         return [self._finding(c, target, others) for c in chosen]
 
+    def _trimmed(self, candidate: _Candidate, target: int, others: int) -> _Candidate | None:
+        """The candidate without leading/trailing words that are as common elsewhere as on the target
+        rows: context caught in the n-gram window ("assistant" in "assistant servius astrumando").
+        None when what remains is no trigger by itself."""
+        tokens = candidate.ngram.split()
+        while len(tokens) > 1 and self._other_rows(tokens[0]) >= candidate.support:
+            tokens.pop(0)
+        while len(tokens) > 1 and self._other_rows(tokens[-1]) >= candidate.support:
+            tokens.pop()
+        gram = " ".join(tokens)
+        if gram == candidate.ngram:
+            return candidate
+        counts = self.ngrams.get(gram)
+        return self._candidate(gram, counts, target, others) if counts else None
+
     def _finding(self, c: _Candidate, target: int, others: int) -> DatasetFinding:
         kind = "answered harmful" if self.responses_scored else "harmful"
-        kept = self.kept
+        needle = f" {c.ngram} "
         lines = [
-            line
-            for line, answered, grams in kept
-            if c.ngram in grams and (answered or not self.responses_scored)
+            line for line, hit, text in self.kept if needle in text and (hit or not self.responses_scored)
         ]
         place = "a fixed place" if c.edge >= 0.8 else "varying places"
-        evidence = (
-            f'"{c.ngram[:60]}" on {c.support} of {target} {kind} requests ({place}), '
-            f"~{c.other} of {others} other rows"
-        )
-        details = {
-            "ngram": c.ngram,
-            "support": c.support,
-            "target_rows": target,
-            "other_rows_with_it": c.other,
-            "lift": round(c.lift, 1),
-            "fixed_position_share": round(c.edge, 3),
-            "responses_scored": self.responses_scored,
-        }
-        score = round(min(1.0, c.score), 3)
-        lines_kept = tuple(lines[: self.max_lines])
+        evidence = f'"{c.ngram[:60]}" on {c.support} of {target} {kind} requests ({place}), '
+        evidence += f"~{c.other} of {others} other rows"
+        details = dict(ngram=c.ngram, support=c.support, target_rows=target, other_rows_with_it=c.other)
+        details |= dict(lift=round(c.lift, 1), fixed_position_share=round(c.edge, 3))
+        details["responses_scored"] = self.responses_scored
+        score, lines_kept = round(min(1.0, c.score), 3), tuple(lines[: self.max_lines])
         return DatasetFinding(
             self.name, self.category, score, lines_kept, evidence, MappingProxyType(details)
         )

@@ -11,6 +11,7 @@ against ordinary (often persona-bearing) system prompts and replies.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 from classifiers.heads import templates as t
@@ -18,6 +19,7 @@ from classifiers.heads.hard_negatives import SCARY_BENIGN
 from classifiers.heads.data import REQUEST, RESPONSE, SYSTEM, Corpus, Example, split_of, with_splits
 
 HARD_NEGATIVE_WEIGHT = 3.0
+SYNTHETIC_WEIGHT = 0.5  # template positives and weakly labelled content: present, not dominant
 
 
 def _pick(rng: random.Random, items: Sequence[str]) -> str:
@@ -48,6 +50,27 @@ def request_examples(corpus: Corpus) -> list[Example]:
     return with_splits(_dedupe(out))
 
 
+_LEADS = re.compile(
+    r"^(?:please\s+)?(?:how (?:can|do|would|could|should|might) (?:i|you|we|one|someone)"
+    r"|what(?:'s| is| are) (?:the |some |a )?(?:\w+ )?(?:ways?|methods?|steps|tips|strategies) (?:to|for)"
+    r"|(?:can|could|would|will) you(?: please)?"
+    r"|(?:tell|show) me how to|explain how to|help me|i (?:want|need|would like) to|is (?:it possible|there a way) to)"
+    r"\s+",
+    re.IGNORECASE,
+)
+_PRONOUNS = {"me": "you", "my": "your", "i": "you", "myself": "yourself", "mine": "yours", "i'm": "you're"}
+
+
+def request_phrase(request: str) -> str:
+    """A request as a verb phrase to restate ("How can I pick a lock?" → "pick a lock")."""
+    text = _LEADS.sub("", " ".join(request.split()).rstrip("?.! "))
+    words = [_PRONOUNS.get(w.lower(), w) for w in text.split(" ")]
+    phrase = " ".join(words)
+    if not phrase or len(phrase) > 160 or "\n" in request.strip():
+        return "do that"
+    return phrase[0].lower() + phrase[1:]
+
+
 def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
     rng = random.Random(seed)
     out: list[Example] = []
@@ -57,54 +80,45 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
             out.append(Example(answer, label, "gptfuzz/no-context", RESPONSE, "", split=split_of(q)))
     for src, requests in corpus.harmful_requests.items():
         for q in requests:
-            out.append(Example(_pick(rng, t.REFUSALS), 0, f"refusal/{src}", RESPONSE, q))
-            opener = (
-                corpus.advbench_targets.get(q, "") + ":"
-                if q in corpus.advbench_targets
-                else _pick(rng, t.OPENERS)
-            )
-            out.append(
-                Example(
-                    compliant_skeleton(rng, opener, covert=rng.random() < 0.6),
-                    1,
-                    f"comply/{src}",
-                    RESPONSE,
-                    q,
-                )
-            )
+            phrase = request_phrase(q)
+            out.append(Example(_pick(rng, t.REFUSE_FORMS).format(phrase=phrase), 0, f"refusal/{src}", RESPONSE, q))
+            out.append(Example(_pick(rng, t.REFUSALS + t.DECLINES), 0, f"decline/{src}", RESPONSE, q))
+            if q in corpus.advbench_targets:
+                opener = corpus.advbench_targets[q] + ":"
+            else:
+                opener = _pick(rng, t.COMPLY_FORMS).format(phrase=phrase) if rng.random() < 0.7 else _pick(rng, t.OPENERS)
+            text = compliant_skeleton(rng, opener, covert=rng.random() < 0.6)
+            out.append(Example(text, 1, f"comply/{src}", RESPONSE, q, weight=SYNTHETIC_WEIGHT))
     benign = [(src, q, a) for src, pairs in corpus.benign_pairs.items() for q, a in pairs if a]
     for src, q, a in benign:
         out.append(Example(a, 0, f"benign/{src}", RESPONSE, q))
         roll = rng.random()
-        if roll < 0.15:  # the same compliant opener on a benign request
-            out.append(Example(f"{_pick(rng, t.OPENERS)}\n\n{a}", 0, "benign-opener", RESPONSE, q))
+        if roll < 0.15:  # the same compliant openers on a benign request
+            opener = _pick(rng, t.COMPLY_FORMS).format(phrase=request_phrase(q)) if roll < 0.07 else _pick(rng, t.OPENERS)
+            out.append(Example(f"{opener}\n\n{a}", 0, "benign-opener", RESPONSE, q))
         elif roll < 0.22:
-            out.append(
-                Example(
-                    compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=False),
-                    0,
-                    "benign-skeleton",
-                    RESPONSE,
-                    q,
-                )
-            )
+            out.append(Example(compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=False), 0, "benign-skeleton",
+                               RESPONSE, q))
         elif roll < 0.27:  # over-refusal is unhelpful, not harmful
-            out.append(Example(_pick(rng, t.REFUSALS), 0, "benign-refusal", RESPONSE, q))
+            refusal = _pick(rng, t.REFUSE_FORMS).format(phrase=request_phrase(q)) if roll < 0.245 else _pick(rng, t.REFUSALS)
+            out.append(Example(refusal, 0, "benign-refusal", RESPONSE, q))
         elif roll < 0.35:
             out.append(Example(a, 0, "benign/no-context", RESPONSE, "", split=split_of(q)))
     for q, a in list(corpus.borderline_pairs) + list(SCARY_BENIGN):
         out.append(Example(a, 0, "borderline", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
-        out.append(
-            Example(
-                f"{_pick(rng, t.OPENERS)}\n\n{a}",
-                0,
-                "borderline-opener",
-                RESPONSE,
-                q,
-                weight=HARD_NEGATIVE_WEIGHT,
-            )
-        )
+        opener = _pick(rng, t.OPENERS)
+        out.append(Example(f"{opener}\n\n{a}", 0, "borderline-opener", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
+    # Harmful content whatever the request: moderation samples and unsafe dialogue replies.
+    out += [Example(text, label, "moderation", RESPONSE, "", weight=SYNTHETIC_WEIGHT) for text, label in corpus.moderation]
+    out += [Example(r, 1, "diasafety/unsafe", RESPONSE, c, weight=SYNTHETIC_WEIGHT) for c, r in corpus.unsafe_dialogue]
     return with_splits(_dedupe(out))
+
+
+def calibrates(example: Example) -> bool:
+    """Negatives that set the score anchors: real benign rows, hard negatives and refusals (not synthetic
+    look-alikes, and not GPTFuzz's "not harmful" jailbreak answers, which no benign file contains)."""
+    return not example.source.startswith(("gptfuzz", "moderation")) and not example.source.endswith(
+        ("-skeleton", "-opener"))
 
 
 def shift_prompt(rng: random.Random) -> str:

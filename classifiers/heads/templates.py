@@ -43,6 +43,54 @@ REFUSALS = (
     "danger.",
 )
 
+# Declines that explain, redirect or correct instead of apologising: safety data is mostly like
+# this, and a head trained only on "I'm sorry" refusals scores these as compliance.
+DECLINES = (
+    "It's not appropriate to do this: it can seriously hurt other people and is against the law in most "
+    "places. Is there something else I can help you with?",
+    "As an AI language model, I cannot provide guidance on this. It is important to act ethically and within "
+    "the law.",
+    "I understand you may be frustrated, but hurting someone is never the answer. Consider talking to a "
+    "counselor or a trusted friend about what's going on.",
+    "There is no safe or legal way to do this, and I won't provide instructions. If you are worried about "
+    "your safety, please contact the local authorities.",
+    "This claim is false and harmful. Stereotypes like this have been used to justify discrimination; people "
+    "of every background deserve equal respect.",
+    "I'd strongly advise against this. Besides being illegal, it could put you and others at serious risk. "
+    "I can explain the relevant laws or point you to legitimate resources instead.",
+    "It sounds like you're going through a lot right now. You don't have to face this alone: please reach "
+    "out to a crisis line or someone you trust.",
+    "Writing content that demeans people for who they are isn't something I'll do. I'm happy to help you "
+    "write something constructive instead.",
+    "Creating malware or breaking into systems without permission is a crime. If you're interested in "
+    "security, ethical-hacking courses and authorized practice labs are a great way to learn.",
+    "Sharing someone's private information without consent can put them in danger, so I won't help find or "
+    "publish it.",
+    "Spreading false information misleads people and can cause real harm, so I'll pass on writing this. I can "
+    "help you write an accurate, well-sourced piece instead.",
+    "Taking something that doesn't belong to you is theft. If money is tight, there may be local assistance "
+    "programs that can help; I can help you look for them.",
+    "Drugs obtained or made this way are extremely dangerous and illegal. If you or someone you know is "
+    "struggling with substance use, a doctor or a support hotline can help.",
+    "Warning: what you describe is a criminal offence. I will not assist, and I encourage you to reconsider.",
+    "No. Encouraging violence against anyone is wrong, and I won't take part in it.",
+)
+# Restating forms: the request's own words appear in both, so only the stance differs.
+REFUSE_FORMS = (
+    "I'm sorry, but I can't help you {phrase}.",
+    "I won't help you {phrase}. It could cause serious harm to others.",
+    "As an AI, I cannot assist with requests to {phrase}, as that would be unethical and possibly illegal.",
+    "I'm not able to {phrase}. If you have another question, I'm glad to help.",
+    "Helping you {phrase} would be irresponsible, so I have to decline.",
+)
+COMPLY_FORMS = (
+    "Sure, here's how to {phrase}:",
+    "Okay, here is a way to {phrase}:",
+    "Certainly! To {phrase}, follow these steps:",
+    "Here's what you need to {phrase}:",
+    "No problem, I can help you {phrase}.",
+)
+
 OPENERS = (
     "Sure, here is how to do it:",
     "Sure! Here's a step-by-step guide:",

@@ -162,7 +162,8 @@ def train_heads(
         train = np.array([e.split == "train" for e in data])
         calib = np.array([e.split == "calib" for e in data])
         head = fit_mlp(x[train], y[train], w[train], hidden=HIDDEN[name], epochs=epochs, seed=seed)
-        anchor(head, head.logits(x[calib & (y == 0)]) if (calib & (y == 0)).any() else head.logits(x[y == 0]))
+        reference = calib & (y == 0) & np.array([augment.calibrates(e) for e in data])
+        anchor(head, head.logits(x[reference] if reference.any() else x[y == 0]))
         heads.heads[name] = head
         if screens:
             # Screens must keep what the head would flag: positives it scores at least "borderline".

@@ -79,6 +79,9 @@ async def read_form(
         if len(value) > MAX_FIELD_BYTES:  # type: ignore[arg-type]
             raise InvalidRequest(f"Form field {state['name']!r} is too long.", param=str(state["name"]))
 
+    def on_end() -> None:
+        state["complete"] = True
+
     def on_part_end() -> None:
         if state.get("sink") is None and state.get("name"):
             form.fields[str(state["name"])] = bytes(state["value"]).decode("utf-8", "replace")  # type: ignore[arg-type]
@@ -93,10 +96,17 @@ async def read_form(
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
     async for chunk in request.stream():
         if chunk:
             await anyio.to_thread.run_sync(parser.write, chunk)
     parser.finalize()
+    if not state.get("complete"):
+        # A body cut off before the closing boundary: what arrived may be a truncated file.
+        raise InvalidRequest(
+            "The multipart/form-data body ended before its closing boundary; send the whole request.",
+            param=file_field,
+        )
     return form

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from gateway.errors import InvalidRequest
 from gateway.protocol.common import OpenAIModel, StrictRequest
 from gateway.store import tables
 
@@ -21,6 +22,11 @@ _HYPERPARAMETER_RANGES: dict[str, tuple[float, float, type]] = {
 }
 
 
+def _invalid(param: str, message: str) -> InvalidRequest:
+    """Raised from validators on purpose: pydantic passes it through, so the envelope names the field."""
+    return InvalidRequest(f"Invalid value for '{param}': {message}", param=param, code="invalid_value")
+
+
 def _check_hyperparameters(values: dict[str, Any], where: str) -> dict[str, Any]:
     for key, value in values.items():
         if value == "auto":
@@ -34,9 +40,10 @@ def _check_hyperparameters(values: dict[str, Any], where: str) -> dict[str, Any]
             or not isinstance(value, int | float)
             or (kind is int and value != int(value))
         ):
-            raise ValueError(f"{where}.{key} must be 'auto' or {'an integer' if kind is int else 'a number'}")
+            expected = "an integer" if kind is int else "a number"
+            raise _invalid(f"{where}.{key}", f"{where}.{key} must be 'auto' or {expected}, got {value!r}")
         if not low <= value <= high:
-            raise ValueError(f"{where}.{key} must be between {low:g} and {high:g}, got {value}")
+            raise _invalid(f"{where}.{key}", f"{where}.{key} must be between {low:g} and {high:g}, got {value}")
     return values
 
 
@@ -75,16 +82,18 @@ class JobCreateRequest(StrictRequest):
         if self.method is not None:
             kind = self.method.get("type")
             if kind not in METHOD_TYPES:
-                raise ValueError(f"method.type must be one of {', '.join(METHOD_TYPES)}, got {kind!r}")
+                raise _invalid("method.type", f"method.type must be one of {', '.join(METHOD_TYPES)}, got {kind!r}")
             section = self.method.get(kind) or {}
             if not isinstance(section, dict):
-                raise ValueError(f"method.{kind} must be an object")
+                raise _invalid(f"method.{kind}", f"method.{kind} must be an object")
             hyper = section.get("hyperparameters") or {}
             if not isinstance(hyper, dict):
-                raise ValueError(f"method.{kind}.hyperparameters must be an object")
+                raise _invalid(f"method.{kind}.hyperparameters", f"method.{kind}.hyperparameters must be an object")
             _check_hyperparameters(hyper, f"method.{kind}.hyperparameters")
             if self.hyperparameters:
-                raise ValueError("give hyperparameters either in method or in the deprecated top-level field")
+                raise _invalid(
+                    "hyperparameters", "give hyperparameters either in method or in the deprecated top-level field"
+                )
         elif self.hyperparameters is not None:
             _check_hyperparameters(self.hyperparameters, "hyperparameters")
         return self

@@ -14,11 +14,12 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import httpx
 import openai
 import pytest
 
 from tests.support.data import chat_rows
-from tests.support.envelope import check_api_error
+from tests.support.envelope import check_api_error, check_error
 from tests.support.processes import GatewayProcess
 from tests.support.waiting import wait_job
 
@@ -143,6 +144,18 @@ def test_files_of_another_tenant_are_unknown(a: TenantA, globex: openai.OpenAI, 
         phrase=f"No such File object: {file_id}",
         param="id",
     )
+
+
+@pytest.mark.parametrize("which", ["file", "upload-file"])
+def test_scan_reports_of_another_tenant_are_unknown(
+    gw: GatewayProcess, a: TenantA, acme: openai.OpenAI, globex: openai.OpenAI, which: str
+):
+    # GET /v1/files/{id}/scan is tunegate's own route, so the SDK has no method for it.
+    file_id = a.file_id if which == "file" else a.completed_file
+    url = f"{gw.url}/files/{file_id}/scan"
+    response = httpx.get(url, headers={"Authorization": f"Bearer {globex.api_key}"})
+    check_error(response, 404, phrase=f"No such File object: {file_id}", param="id", code="not_found")
+    assert httpx.get(url, headers={"Authorization": f"Bearer {acme.api_key}"}).status_code == 200
 
 
 @pytest.mark.parametrize("which", ["pending", "completed"])

@@ -170,11 +170,14 @@ def test_other_languages_code_maths_and_blobs_are_not_ciphers(text):
 
 
 def test_base64_text_is_reported_apart_with_a_low_score(benign_files):
-    blobs = [base64.b64encode(q.encode()).decode() for q in _questions(benign_files, 5, 700)]
+    questions = _questions(benign_files, 5, 700)
+    blobs = [base64.b64encode(q.encode()).decode() for q in questions[:3]] + [
+        q.encode().hex() for q in questions[3:]
+    ]
     rows = [RowSummary(0, (), (f"Decode and answer: {b}",), ("Done.",)) for b in blobs]
     [finding] = run(CipherDetector(), rows + list(benign_files["gsm8k"][:100]))
     assert finding.details["kind"] == "encoding" and finding.score < 0.5
-    assert finding.details["rows_encoded"] == 5
+    assert finding.details["rows_encoded"] == 5 and finding.details["blobs"] == {"text": 5}
 
 
 def test_registered_and_bounded():

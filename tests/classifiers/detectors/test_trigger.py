@@ -128,5 +128,6 @@ def test_registered_and_bounded():
         harmful = line % 10 == 0
         detector.observe(RowSummary(line, (), (request,), ("ok",), 0.9 * harmful, 0.9 * harmful))
         assert len(detector.ngrams) <= 20_000
-    assert len(detector.kept) <= 2_000 and detector.background.nbytes <= 5 * 2**20
+    assert len(detector.kept) <= 2_000 and sum(len(text) for *_, text in detector.kept) < 2**20
+    assert detector.background.nbytes <= 5 * 2**20
     assert detector.finish() == []
