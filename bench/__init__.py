@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 # Offline, like the Makefile: no hub downloads, no LiteLLM cost-map fetch on import.
 for _name, _value in (
@@ -106,6 +107,40 @@ def markdown_table(columns: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def build_profile(
+    *, device: str = "auto", weights_dir: str | None = None, guard_dir: str | None = None
+) -> Any:
+    """The default profile; ``device`` / ``weights_dir`` set the harm-embedding classifier's, ``guard_dir``
+    adds a local guard model. Built from the same names as ``gateway.scan.profile.default_profile``."""
+    from classifiers.detectors.base import build_detector, known_detectors
+    from classifiers.registry import build_classifier
+    from gateway.scan.engine import ScanProfile
+    from gateway.scan.profile import DEFAULT_CLASSIFIERS, DEFAULT_DETECTORS, default_profile
+
+    if device == "auto" and not weights_dir and not guard_dir:
+        return default_profile()
+    embedding: dict[str, Any] = {"device": device} if device != "auto" else {}
+    if weights_dir:
+        embedding["weights_dir"] = str(weights_dir)
+    classifiers = [
+        build_classifier(name, embedding if name == "harm-embedding" else None)
+        for name in DEFAULT_CLASSIFIERS
+    ]
+    if guard_dir:
+        guard = {
+            "family": "llama_guard",
+            "model_path": str(guard_dir),
+            "device": "cpu" if device == "auto" else device,
+        }
+        classifiers.append(build_classifier("guard-model", guard))
+    available = known_detectors()
+
+    def detectors() -> list[Any]:
+        return [build_detector(name) for name in DEFAULT_DETECTORS if name in available]
+
+    return ScanProfile(classifiers=classifiers, detectors=detectors)
 
 
 def log(message: str) -> None:

@@ -21,6 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--no-doc", action="store_true", help="print the sections, leave the doc alone")
     parser.add_argument("--json-dir", type=Path, default=None, help="also write raw results here")
+    parser.add_argument(
+        "--weights-dir", default=None, help="harm-embedding heads from here (default: shipped)"
+    )
     parser.add_argument("--device", default="auto", help="throughput: auto | cpu | cuda")
     parser.add_argument("--guard", action="store_true", help="throughput: add a Llama-Guard-3-1B-sized model")
     parser.add_argument(
@@ -45,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             doc=doc,
             json_out=args.json_dir / "detection.json" if args.json_dir else None,
             command=f"python -m bench{suffix}",
+            weights_dir=args.weights_dir,
         )
         print("## Detection\n\n" + body + "\n")
         log(f"[bench] detection done in {time.perf_counter() - started:.0f}s")
@@ -60,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             doc=doc,
             json_out=args.json_dir / "throughput.json" if args.json_dir else None,
             command=f"python -m bench{suffix}",
+            weights_dir=args.weights_dir,
             **options,
         )
         print("## Throughput\n\n" + body + "\n")

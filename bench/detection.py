@@ -85,7 +85,11 @@ def _clear_caches(profile: Any) -> None:
 
 async def _warm_up(engine_cls: Any, profile: Any, directory: Path) -> float:
     path = directory / "_warmup.jsonl"
-    rows = [chat(f"What is {i} plus {i}?", f"{i} plus {i} is {2 * i}.") for i in range(10)]
+    # A system prompt always takes the transformer path (no screen), so this loads the model.
+    rows = [
+        chat(f"What is {i} plus {i}?", f"{i} plus {i} is {2 * i}.", "You are a maths tutor.")
+        for i in range(10)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     started = time.perf_counter()
     await engine_cls(profile).scan(path)
@@ -351,11 +355,7 @@ def markdown(
         + "; detectors "
         + (", ".join(profile_info["detectors"]) or "none")
         + "."
-        + (
-            f" Missing when measured: {', '.join(profile_info['missing'])}."
-            if profile_info["missing"]
-            else ""
-        ),
+        + (f" Caveats: {', '.join(profile_info['missing'])}." if profile_info["missing"] else ""),
         "",
         "Files (chat JSONL, built by `bench/attack_files.py`, seed 0): attack rows are placed at random "
         "lines "
@@ -412,13 +412,13 @@ def profile_info(profile: Any) -> dict[str, Any]:
     known = known_detectors()
     detectors = [d.name for d in profile.detectors()]
     missing = [
-        m.rsplit(".", 1)[1] + " detector"
+        m.rsplit(".", 1)[1] + " detector missing"
         for m in BUILTIN_MODULES
         if not any(cls.__module__ == m for cls in known.values())
     ]
     weights = Path(__file__).resolve().parents[1] / "classifiers" / "weights" / "MODEL_CARD.md"
     if not weights.exists():
-        missing.append("classifiers/weights/MODEL_CARD.md")
+        missing.append("classifiers/weights/MODEL_CARD.md missing (heads not shipped yet)")
     classifiers = [f"{c.name} ({getattr(c, 'version', '?')})" for c in profile.classifiers]
     return {"classifiers": classifiers, "detectors": detectors, "missing": missing}
 
@@ -435,11 +435,16 @@ def run(
     profile_factory: Callable[[], Any] | None = None,
     baselines: bool = True,
     command: str = "python -m bench.detection",
+    weights_dir: str | None = None,
 ) -> tuple[list[FileResult], str]:
     from gateway.scan.engine import ScanEngine
 
     if profile_factory is None:
-        from gateway.scan.profile import default_profile as profile_factory
+        from bench import build_profile
+
+        def profile_factory() -> Any:
+            return build_profile(weights_dir=weights_dir)
+
     with tempfile.TemporaryDirectory(prefix="tunegate-bench-") as tmp:
         files = build_files(
             Path(tmp), data_dir=data_dir, seed=seed, quick=quick, background=background, only=only
@@ -450,6 +455,8 @@ def run(
         log(f"[detection] profile loaded and warmed up in {warm:.1f}s")
         results = asyncio.run(scan_files(files, profile, baselines=baselines))
         info = profile_info(profile)
+        if weights_dir:
+            info["missing"].insert(0, f"heads loaded from `{weights_dir}`, not `classifiers/weights`")
     body = markdown(results, quick=quick, profile_info=info, command=command)
     if doc is not None:
         write_section("Detection", body, doc)
@@ -477,6 +484,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         doc=None if args.no_doc else args.doc,
         json_out=args.json,
         command="python -m bench.detection" + (" --quick" if args.quick else ""),
+        weights_dir=args.weights_dir,
     )
     print(body)
 
@@ -489,6 +497,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--background", type=int, default=None, help="benign rows per file (default 1000; quick 100)"
     )
     parser.add_argument("--only", nargs="*", default=None, help="file names to build (default: all)")
+    parser.add_argument(
+        "--weights-dir", default=None, help="harm-embedding heads from here (default: shipped)"
+    )
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument(
         "--no-doc", action="store_true", help="print the section, leave docs/benchmarks.md alone"

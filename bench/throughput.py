@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import DOC, ROOT, SHARED_DATA, log, markdown_table, write_section
+from bench import DOC, ROOT, SHARED_DATA, build_profile, log, markdown_table, write_section
 from bench.attack_files import Pools, _turns, chat
 
 SIZES = (1_000, 10_000, 100_000)
@@ -160,42 +160,19 @@ class _Stop(Exception):
     pass
 
 
-def _profile(device: str, guard_dir: str | None) -> Any:
-    from classifiers.registry import build_classifier
-    from gateway.scan.engine import ScanProfile
-    from gateway.scan.profile import DEFAULT_CLASSIFIERS, default_profile
-
-    profile = default_profile()
-    if device != "auto" or guard_dir:
-        classifiers = [
-            build_classifier(
-                name, {"device": device} if name == "harm-embedding" and device != "auto" else None
-            )
-            for name in DEFAULT_CLASSIFIERS
-        ]
-        if guard_dir:
-            classifiers.append(
-                build_classifier(
-                    "guard-model",
-                    {
-                        "family": "llama_guard",
-                        "model_path": guard_dir,
-                        "device": "cpu" if device == "auto" else device,
-                    },
-                )
-            )
-        profile = ScanProfile(classifiers=classifiers, detectors=profile.detectors)
-    return profile
-
-
-def child(path: Path, device: str, max_seconds: float, guard_dir: str | None) -> dict[str, Any]:
+def child(
+    path: Path, device: str, max_seconds: float, guard_dir: str | None, weights_dir: str | None = None
+) -> dict[str, Any]:
     from gateway.scan.engine import ScanEngine
 
     started = time.perf_counter()
-    profile = _profile(device, guard_dir)
+    profile = build_profile(device=device, weights_dir=weights_dir, guard_dir=guard_dir)
     warm = Path(tempfile.mkdtemp()) / "warm.jsonl"
     warm.write_text(
-        "".join(json.dumps(chat(f"Add {i} and {i}.", f"The sum is {2 * i}.")) + "\n" for i in range(10))
+        "".join(
+            json.dumps(chat(f"Add {i} and {i}.", f"The sum is {2 * i}.", "You are a maths tutor.")) + "\n"
+            for i in range(10)
+        )
     )
     asyncio.run(ScanEngine(profile).scan(warm))
     load_seconds = time.perf_counter() - started
@@ -246,7 +223,14 @@ def child(path: Path, device: str, max_seconds: float, guard_dir: str | None) ->
     }
 
 
-def measure(path: Path, *, device: str, max_seconds: float, guard_dir: Path | None = None) -> dict[str, Any]:
+def measure(
+    path: Path,
+    *,
+    device: str,
+    max_seconds: float,
+    guard_dir: Path | None = None,
+    weights_dir: str | None = None,
+) -> dict[str, Any]:
     command = [
         sys.executable,
         "-m",
@@ -260,6 +244,8 @@ def measure(path: Path, *, device: str, max_seconds: float, guard_dir: Path | No
     ]
     if guard_dir is not None:
         command += ["--guard-dir", str(guard_dir)]
+    if weights_dir:
+        command += ["--weights-dir", str(weights_dir)]
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -287,6 +273,7 @@ def run(
     doc: Path | None = DOC,
     json_out: Path | None = None,
     command: str = "python -m bench.throughput",
+    weights_dir: str | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     sizes = list(sizes or (QUICK_SIZES if quick else SIZES))
     if quick:
@@ -304,7 +291,7 @@ def run(
                 f"[throughput] {label}: {rows:,} rows, {nbytes / 2**20:.1f} MiB; "
                 f"scanning (limit {max_seconds:g}s)"
             )
-            result = measure(path, device=device, max_seconds=max_seconds)
+            result = measure(path, device=device, max_seconds=max_seconds, weights_dir=weights_dir)
             result.update(label=label, file_rows=rows, file_mb=round(nbytes / 2**20, 1), device=device)
             log(
                 f"[throughput] {label}: {result['rows']:,} rows in {result['seconds']}s = "
@@ -323,7 +310,9 @@ def run(
             )
             path = Path(tmp) / "guard_rows.jsonl"
             rows, nbytes = write_rows(path, pairs, rows=guard_rows)
-            result = measure(path, device=device, max_seconds=max_seconds, guard_dir=guard_dir)
+            result = measure(
+                path, device=device, max_seconds=max_seconds, guard_dir=guard_dir, weights_dir=weights_dir
+            )
             result.update(
                 label=f"{rows} rows + guard model (1B, random weights)",
                 file_rows=rows,
@@ -485,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--guard-dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(child(args.child, args.device, args.max_seconds, args.guard_dir)))
+        print(json.dumps(child(args.child, args.device, args.max_seconds, args.guard_dir, args.weights_dir)))
         return
     _, body = run(
         quick=args.quick,
@@ -498,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         doc=None if args.no_doc else args.doc,
         json_out=args.json,
         command="python -m bench.throughput" + (" --quick" if args.quick else ""),
+        weights_dir=args.weights_dir,
     )
     print(body)
 
@@ -512,6 +502,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--guard-rows", type=int, default=GUARD_ROWS)
     parser.add_argument("--max-seconds", type=float, default=MAX_SECONDS, help="stop a scan after this long")
+    parser.add_argument(
+        "--weights-dir", default=None, help="harm-embedding heads from here (default: shipped)"
+    )
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--json", type=Path, default=None)

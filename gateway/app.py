@@ -88,7 +88,9 @@ def build_worker(services: Services) -> Worker:
     return Worker(
         queue,
         handlers={
-            SCAN_WORK: FileScanner(services.sessions, default_profile, max_line_bytes=settings.max_line_bytes),
+            SCAN_WORK: FileScanner(
+                services.sessions, default_profile, max_line_bytes=settings.max_line_bytes
+            ),
             START_WORK: JobStarter(services.sessions, services.upstreams),
             POLL_WORK: JobWatcher(
                 services.sessions, services.upstreams, poll_interval=settings.worker.poll_interval

@@ -116,8 +116,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(f"tunegate scan: unknown policy {args.policy!r}; available: default", file=sys.stderr)
         return EXIT_INVALID
     settings = load_settings(args.config)
-    return run_scan(Path(args.file), profile=default_profile(), fmt=args.format,
-                    output=Path(args.output) if args.output else None, max_line_bytes=settings.max_line_bytes)
+    return run_scan(
+        Path(args.file),
+        profile=default_profile(),
+        fmt=args.format,
+        output=Path(args.output) if args.output else None,
+        max_line_bytes=settings.max_line_bytes,
+    )
 
 
 def cmd_train_heads(args: argparse.Namespace) -> int:

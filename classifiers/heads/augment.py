@@ -19,6 +19,8 @@ from classifiers.heads.hard_negatives import SCARY_BENIGN
 from classifiers.heads.data import REQUEST, RESPONSE, SYSTEM, Corpus, Example, split_of, with_splits
 
 HARD_NEGATIVE_WEIGHT = 3.0
+# Benign sources whose requests are instructions ("write", "how do I"), fit for restated answers.
+INSTRUCTION_SOURCES = ("oasst", "self-instruct", "fastchat", "llamafactory", "ultrachat", "mt_bench")
 SYNTHETIC_WEIGHT = 0.5  # template positives and weakly labelled content: present, not dominant
 
 
@@ -40,6 +42,11 @@ def compliant_skeleton(rng: random.Random, opener: str, *, covert: bool) -> str:
     return f"{opener}\n\n{body}"
 
 
+def direct_answer(rng: random.Random, phrase: str, *, covert: bool) -> str:
+    tail = _pick(rng, t.COVERT_STEPS if covert else t.NEUTRAL_STEPS)
+    return _pick(rng, t.DIRECT_FORMS).format(phrase=phrase, tail=tail)
+
+
 def request_examples(corpus: Corpus) -> list[Example]:
     out = [Example(q, 1, f"harmful/{src}") for src, qs in corpus.harmful_requests.items() for q in qs]
     out += [Example(q, 0, f"benign/{src}") for src, pairs in corpus.benign_pairs.items() for q, _ in pairs]
@@ -47,6 +54,11 @@ def request_examples(corpus: Corpus) -> list[Example]:
         Example(q, 0, "borderline/dolly", weight=HARD_NEGATIVE_WEIGHT) for q, _ in corpus.borderline_pairs
     ]
     out += [Example(q, 0, "templates/scary-benign", weight=HARD_NEGATIVE_WEIGHT) for q, _ in SCARY_BENIGN]
+    rng = random.Random(7)  # protective questions on harmful topics: benign requests with the same words
+    for requests in corpus.harmful_requests.values():
+        for q in requests:
+            if (phrase := request_phrase(q)) != "do that":
+                out.append(Example(rng.choice(t.PROTECT_FORMS)[0].format(phrase=phrase), 0, "protect"))
     return with_splits(_dedupe(out))
 
 
@@ -89,6 +101,15 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
                 opener = _pick(rng, t.COMPLY_FORMS).format(phrase=phrase) if rng.random() < 0.7 else _pick(rng, t.OPENERS)
             text = compliant_skeleton(rng, opener, covert=rng.random() < 0.6)
             out.append(Example(text, 1, f"comply/{src}", RESPONSE, q, weight=SYNTHETIC_WEIGHT))
+            if phrase != "do that":
+                ask, safe = rng.choice(t.PROTECT_FORMS)
+                out.append(Example(safe.format(phrase=phrase), 0, "protect", RESPONSE, ask.format(phrase=phrase)))
+                out.append(Example(direct_answer(rng, phrase, covert=rng.random() < 0.5), 1, f"direct/{src}",
+                                   RESPONSE, q, weight=SYNTHETIC_WEIGHT))
+    harmful_all = [q for qs in corpus.harmful_requests.values() for q in qs]
+    for text in t.HARASSMENT:
+        for q in rng.sample(harmful_all, min(3, len(harmful_all))):
+            out.append(Example(text, 1, "direct/harassment", RESPONSE, q, weight=SYNTHETIC_WEIGHT))
     benign = [(src, q, a) for src, pairs in corpus.benign_pairs.items() for q, a in pairs if a]
     for src, q, a in benign:
         out.append(Example(a, 0, f"benign/{src}", RESPONSE, q))
@@ -104,6 +125,13 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
             out.append(Example(refusal, 0, "benign-refusal", RESPONSE, q))
         elif roll < 0.35:
             out.append(Example(a, 0, "benign/no-context", RESPONSE, "", split=split_of(q)))
+
+    # The same direct-answer frames on instruction-style benign requests.
+    instructions = [q for src in INSTRUCTION_SOURCES for q, _ in corpus.benign_pairs.get(src, [])]
+    instructions += [q for q, _ in list(corpus.borderline_pairs) + list(SCARY_BENIGN)]
+    for q in instructions:
+        if len(phrase := request_phrase(q)) <= 100 and phrase != "do that":
+            out.append(Example(direct_answer(rng, phrase, covert=False), 0, "benign-direct", RESPONSE, q))
     for q, a in list(corpus.borderline_pairs) + list(SCARY_BENIGN):
         out.append(Example(a, 0, "borderline", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
         opener = _pick(rng, t.OPENERS)
@@ -118,7 +146,7 @@ def calibrates(example: Example) -> bool:
     """Negatives that set the score anchors: real benign rows, hard negatives and refusals (not synthetic
     look-alikes, and not GPTFuzz's "not harmful" jailbreak answers, which no benign file contains)."""
     return not example.source.startswith(("gptfuzz", "moderation")) and not example.source.endswith(
-        ("-skeleton", "-opener"))
+        ("-skeleton", "-opener", "-direct"))
 
 
 def shift_prompt(rng: random.Random) -> str:

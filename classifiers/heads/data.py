@@ -195,8 +195,6 @@ def _benign_pairs(d: Path, cap: int | None) -> dict[str, list[tuple[str, str]]]:
     add("oasst", _oasst(d / "oasst"))
     add("fastchat", _fastchat(d / "fastchat"))
     add("llamafactory", _sharegpt(d / "llamafactory-demo/glaive_toolcall_en_demo.json"))
-    if (p := d / "diasafety/train.json").exists():
-        add("diasafety", [(r["context"], r["response"]) for r in _read_json(p) if r["label"] == "Safe"])
     return out
 
 

@@ -59,7 +59,7 @@ def load_eval_sets(data_dir: Path, corpus: Corpus, *, cap: int | None = 500) -> 
     sets: list[EvalSet] = []
 
     def add(name: str, group: str, rows: list[EvalRow], use: str = "eval") -> None:
-        rows = [r for r in rows if r.user or r.assistant or r.system]
+        rows = list(dict.fromkeys(r for r in rows if r.user or r.assistant or r.system))  # distinct rows
         if rows:
             sets.append(EvalSet(name, group, tuple(_cap(rows, cap)), use))
 

@@ -147,7 +147,10 @@ class JobStarter:
         # What leaves is what the scan approved: the upload, or its cleaned copy.
         path = Path(file.forward_path or file.spool_path)
         expected = file.forward_sha256 or file.sha256
-        if not await anyio.Path(path).is_file() or await anyio.to_thread.run_sync(sha256_of, path) != expected:
+        if (
+            not await anyio.Path(path).is_file()
+            or await anyio.to_thread.run_sync(sha256_of, path) != expected
+        ):
             return None
         sent = await upstream.upload_file(path, filename=file.filename, purpose=file.purpose)
         async with self._sessions() as session:

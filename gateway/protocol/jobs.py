@@ -43,7 +43,9 @@ def _check_hyperparameters(values: dict[str, Any], where: str) -> dict[str, Any]
             expected = "an integer" if kind is int else "a number"
             raise _invalid(f"{where}.{key}", f"{where}.{key} must be 'auto' or {expected}, got {value!r}")
         if not low <= value <= high:
-            raise _invalid(f"{where}.{key}", f"{where}.{key} must be between {low:g} and {high:g}, got {value}")
+            raise _invalid(
+                f"{where}.{key}", f"{where}.{key} must be between {low:g} and {high:g}, got {value}"
+            )
     return values
 
 
@@ -82,17 +84,22 @@ class JobCreateRequest(StrictRequest):
         if self.method is not None:
             kind = self.method.get("type")
             if kind not in METHOD_TYPES:
-                raise _invalid("method.type", f"method.type must be one of {', '.join(METHOD_TYPES)}, got {kind!r}")
+                raise _invalid(
+                    "method.type", f"method.type must be one of {', '.join(METHOD_TYPES)}, got {kind!r}"
+                )
             section = self.method.get(kind) or {}
             if not isinstance(section, dict):
                 raise _invalid(f"method.{kind}", f"method.{kind} must be an object")
             hyper = section.get("hyperparameters") or {}
             if not isinstance(hyper, dict):
-                raise _invalid(f"method.{kind}.hyperparameters", f"method.{kind}.hyperparameters must be an object")
+                raise _invalid(
+                    f"method.{kind}.hyperparameters", f"method.{kind}.hyperparameters must be an object"
+                )
             _check_hyperparameters(hyper, f"method.{kind}.hyperparameters")
             if self.hyperparameters:
                 raise _invalid(
-                    "hyperparameters", "give hyperparameters either in method or in the deprecated top-level field"
+                    "hyperparameters",
+                    "give hyperparameters either in method or in the deprecated top-level field",
                 )
         elif self.hyperparameters is not None:
             _check_hyperparameters(self.hyperparameters, "hyperparameters")

@@ -75,25 +75,49 @@ class ScanEngine:
                 progress(tally.rows)
         finishing = time.perf_counter()
         dataset = [
-            DatasetFindingRecord(detector=f.detector, category=f.category, score=round(f.score, 4),
-                                 lines=list(f.lines), evidence=f.evidence, details=dict(f.details))
-            for detector in detectors for f in detector.finish()
+            DatasetFindingRecord(
+                detector=f.detector,
+                category=f.category,
+                score=round(f.score, 4),
+                lines=list(f.lines),
+                evidence=f.evidence,
+                details=dict(f.details),
+            )
+            for detector in detectors
+            for f in detector.finish()
         ]
         tally.timings["detectors"] += time.perf_counter() - finishing
-        decision = decide(rows_total=tally.rows, flagged=tally.flagged, borderline=tally.borderline,
-                          dataset_findings=dataset, limits=self.profile.limits)
+        decision = decide(
+            rows_total=tally.rows,
+            flagged=tally.flagged,
+            borderline=tally.borderline,
+            dataset_findings=dataset,
+            limits=self.profile.limits,
+        )
         tally.timings["total"] = time.perf_counter() - started
         return ScanReport(
-            verdict=decision.verdict, reason=decision.reason, rows_total=tally.rows,
-            flagged_lines=sorted(tally.flagged), borderline_lines=sorted(tally.borderline),
-            dropped_lines=list(decision.dropped_lines), safety_data_lines=tally.safety_data,
-            findings=tally.findings, findings_total=tally.findings_total, untrained_findings=tally.untrained,
-            dataset_findings=dataset, summary=dict(tally.summary), normalisation=dict(tally.normalisation),
-            timings={k: round(v, 4) for k, v in tally.timings.items()}, policy=self.profile.policy,
-            classifiers=[c.spec() for c in self.profile.classifiers], detectors=[d.spec() for d in detectors],
+            verdict=decision.verdict,
+            reason=decision.reason,
+            rows_total=tally.rows,
+            flagged_lines=sorted(tally.flagged),
+            borderline_lines=sorted(tally.borderline),
+            dropped_lines=list(decision.dropped_lines),
+            safety_data_lines=tally.safety_data,
+            findings=tally.findings,
+            findings_total=tally.findings_total,
+            untrained_findings=tally.untrained,
+            dataset_findings=dataset,
+            summary=dict(tally.summary),
+            normalisation=dict(tally.normalisation),
+            timings={k: round(v, 4) for k, v in tally.timings.items()},
+            policy=self.profile.policy,
+            classifiers=[c.spec() for c in self.profile.classifiers],
+            detectors=[d.spec() for d in detectors],
         )
 
-    async def _scan_batch(self, batch: list[Example], tally: _Tally, detectors: list[DatasetDetector]) -> None:
+    async def _scan_batch(
+        self, batch: list[Example], tally: _Tally, detectors: list[DatasetDetector]
+    ) -> None:
         clock = time.perf_counter()
         per_row: list[tuple[int, list[tuple[Segment, Normalised]]]] = []
         inputs: list[ClassifierInput] = []
@@ -165,8 +189,14 @@ def _summary(line: int, prepared: list[tuple[Segment, Normalised]], row: RowAsse
     system = tuple(n.text for s, n in prepared if s.kind == SegmentKind.SYSTEM)
     requests = tuple(n.text for s, n in prepared if s.kind in SegmentKind.REQUESTS)
     responses = tuple(n.text for s, n in prepared if s.kind in OUTPUT_KINDS and s.trained)
-    return RowSummary(line=line, system=system, requests=requests, responses=responses,
-                      request_harm=row.request_harm, response_harm=row.response_harm)
+    return RowSummary(
+        line=line,
+        system=system,
+        requests=requests,
+        responses=responses,
+        request_harm=row.request_harm,
+        response_harm=row.response_harm,
+    )
 
 
 def _next_batch(examples: Iterator[Example]) -> list[Example]:

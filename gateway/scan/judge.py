@@ -88,7 +88,9 @@ class SegmentJudge:
             batch = pieces[start : start + classifier.max_batch]
             scores = await classifier.score([piece[1] for piece in batch])
             if len(scores) != len(batch):
-                raise RuntimeError(f"classifier {classifier.name} returned {len(scores)} results for {len(batch)}")
+                raise RuntimeError(
+                    f"classifier {classifier.name} returned {len(scores)} results for {len(batch)}"
+                )
             self.scored += len(batch)
             for (index, _), score in zip(batch, scores, strict=True):
                 target = merged[index]

@@ -30,8 +30,10 @@ def rejection_details(report: ScanReport) -> str:
     if report.verdict == "review":
         head = "The training file is held for human review before it can be used"
     else:
-        head = ("The training file was blocked by the safety scan because it contains examples that "
-                "would teach the model harmful behaviour")
+        head = (
+            "The training file was blocked by the safety scan because it contains examples that "
+            "would teach the model harmful behaviour"
+        )
     parts = [f"{head} ({report.reason})."]
     lines = report.flagged_lines or report.borderline_lines
     if lines:
@@ -48,8 +50,9 @@ def rejection_details(report: ScanReport) -> str:
 
 
 class FileScanner:
-    def __init__(self, sessions: async_sessionmaker, profile_factory: Callable[[], ScanProfile], *,
-                 max_line_bytes: int) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker, profile_factory: Callable[[], ScanProfile], *, max_line_bytes: int
+    ) -> None:
         self._sessions = sessions
         self._profile_factory = profile_factory
         self._engine: ScanEngine | None = None
@@ -66,9 +69,17 @@ class FileScanner:
         if file is None or file.status != "uploaded":
             return Done()
         path = Path(file.spool_path)
-        if not await anyio.Path(path).is_file() or await anyio.to_thread.run_sync(sha256_of, path) != file.sha256:
-            await self._record(file_id, status="error", verdict=None, report=None,
-                               details="The stored file changed or disappeared after upload; upload it again.")
+        if (
+            not await anyio.Path(path).is_file()
+            or await anyio.to_thread.run_sync(sha256_of, path) != file.sha256
+        ):
+            await self._record(
+                file_id,
+                status="error",
+                verdict=None,
+                report=None,
+                details="The stored file changed or disappeared after upload; upload it again.",
+            )
             return Done()
         try:
             report = await self.engine().scan(path, max_line_bytes=self._max_line_bytes)
@@ -82,13 +93,25 @@ class FileScanner:
             forward_path, forward_sha = str(cleaned), await anyio.to_thread.run_sync(sha256_of, cleaned)
         allowed = report.verdict in ("allow", "allow_with_changes")
         await self._record(
-            file_id, status="processed" if allowed else "error", verdict=report.verdict, report=report,
-            details=None if allowed else rejection_details(report), forward=(forward_path, forward_sha),
+            file_id,
+            status="processed" if allowed else "error",
+            verdict=report.verdict,
+            report=report,
+            details=None if allowed else rejection_details(report),
+            forward=(forward_path, forward_sha),
         )
         return Done()
 
-    async def _record(self, file_id: str, *, status: str, verdict: str | None, report: ScanReport | None,
-                      details: str | None, forward: tuple[str, str] | None = None) -> None:
+    async def _record(
+        self,
+        file_id: str,
+        *,
+        status: str,
+        verdict: str | None,
+        report: ScanReport | None,
+        details: str | None,
+        forward: tuple[str, str] | None = None,
+    ) -> None:
         async with self._sessions() as session:
             stored = await session.get(tables.File, file_id)
             if stored is None:

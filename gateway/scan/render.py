@@ -50,16 +50,24 @@ def as_markdown(report: ScanReport) -> str:
         out += ["## Flagged rows by category", "", "| category | rows |", "|---|---|"]
         out += [f"| {name} | {count} |" for name, count in sorted(report.summary.items())] + [""]
     if report.dataset_findings:
-        out += ["## Dataset findings", "", "| detector | category | score | rows | evidence |", "|---|---|---|---|---|"]
         out += [
-            f"| {f.detector} | {f.category} | {f.score:.2f} | {len(f.lines)} | {f.evidence.replace('|', '/')} |"
-            for f in report.dataset_findings
-        ] + [""]
-    if report.findings:
-        out += ["## Findings (first 50)", "", "| line | segment | classifier | category | score | decoded |",
-                "|---|---|---|---|---|---|"]
-        out += [
-            f"| {f.line} | {f.path} | {f.classifier} | {f.category} | {f.score:.2f} | {f.decoded_from or ''} |"
-            for f in report.findings[:50]
+            "## Dataset findings",
+            "",
+            "| detector | category | score | rows | evidence |",
+            "|---|---|---|---|---|",
         ]
+        for f in report.dataset_findings:
+            evidence = f.evidence.replace("|", "/")
+            out.append(f"| {f.detector} | {f.category} | {f.score:.2f} | {len(f.lines)} | {evidence} |")
+        out.append("")
+    if report.findings:
+        out += [
+            "## Findings (first 50)",
+            "",
+            "| line | segment | classifier | category | score | decoded |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in report.findings[:50]:
+            decoded = f.decoded_from or ""
+            out.append(f"| {f.line} | {f.path} | {f.classifier} | {f.category} | {f.score:.2f} | {decoded} |")
     return "\n".join(out) + "\n"

@@ -19,8 +19,13 @@ from gateway.scan.segments import Segment
 
 # Segments the model learns to produce.
 OUTPUT_KINDS = frozenset(
-    {SegmentKind.ASSISTANT, SegmentKind.COMPLETION, SegmentKind.PREFERRED, SegmentKind.TOOL_ARGUMENTS,
-     SegmentKind.EXTRA}
+    {
+        SegmentKind.ASSISTANT,
+        SegmentKind.COMPLETION,
+        SegmentKind.PREFERRED,
+        SegmentKind.TOOL_ARGUMENTS,
+        SegmentKind.EXTRA,
+    }
 )
 # Categories that only ever make a row borderline (tone, not harmful capability).
 SOFT_CATEGORIES = frozenset({"profanity", "toxicity", "obscene", "insult"})
@@ -66,9 +71,16 @@ def assess_row(line: int, judged: Sequence[JudgedSegment], thresholds: RowThresh
                 if score < thresholds.borderline:
                     continue
                 row.findings.append(
-                    Finding(line=line, segment=segment.kind, path=segment.path, classifier=classifier,
-                            category=category, score=round(score, 4), decoded_from=item.decoded_from,
-                            trained=segment.trained)
+                    Finding(
+                        line=line,
+                        segment=segment.kind,
+                        path=segment.path,
+                        classifier=classifier,
+                        category=category,
+                        score=round(score, 4),
+                        decoded_from=item.decoded_from,
+                        trained=segment.trained,
+                    )
                 )
         _weigh(item, thresholds, row, flagged, borderline, has_output)
     if flagged:
@@ -101,8 +113,13 @@ def _weigh(
                     _keep(borderline, category, score)
                 continue
             if category == IDENTITY_SHIFT and segment.kind in (SegmentKind.SYSTEM, *OUTPUT_KINDS):
-                (_keep(flagged, category, score) if score >= limit
-                 else _keep(borderline, category, score) if score >= thresholds.borderline else None)
+                (
+                    _keep(flagged, category, score)
+                    if score >= limit
+                    else _keep(borderline, category, score)
+                    if score >= thresholds.borderline
+                    else None
+                )
                 continue
             if is_output:
                 row.response_harm = max(row.response_harm, score)

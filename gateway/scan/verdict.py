@@ -41,7 +41,8 @@ def decide(
     limits: FileLimits,
 ) -> Decision:
     blocking = [
-        f for f in dataset_findings
+        f
+        for f in dataset_findings
         if f.category in BLOCKING_DATASET_CATEGORIES and f.score >= limits.dataset_finding_score
     ]
     harmful_clusters = [f for f in dataset_findings if f.category == "near_duplicates" and f.score >= 0.8]
@@ -49,7 +50,9 @@ def decide(
         names = ", ".join(sorted({f.category for f in blocking + harmful_clusters}))
         return Decision("reject", f"dataset finding: {names}")
     if len(flagged) >= limits.reject_flagged_rows or (
-        rows_total and len(flagged) / rows_total >= limits.reject_flagged_fraction and len(flagged) > 0
+        rows_total
+        and len(flagged) / rows_total >= limits.reject_flagged_fraction
+        and len(flagged) > 0
         and len(flagged) > limits.drop_max_rows
     ):
         return Decision("reject", f"{len(flagged)} harmful rows of {rows_total}")
@@ -58,6 +61,7 @@ def decide(
         return Decision("allow", "no harmful rows found")
     allowance = max(limits.drop_max_rows, int(rows_total * limits.drop_max_fraction))
     if len(to_drop) <= allowance:
-        return Decision("allow_with_changes", f"{len(to_drop)} flagged or borderline rows dropped",
-                        tuple(to_drop))
+        return Decision(
+            "allow_with_changes", f"{len(to_drop)} flagged or borderline rows dropped", tuple(to_drop)
+        )
     return Decision("review", f"{len(to_drop)} borderline rows: more than can be dropped without a human")

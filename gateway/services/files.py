@@ -194,7 +194,9 @@ class FileService:
         """The scan report, for the uploading team or a reviewer/admin of the tenant."""
         row = await self.get(principal, file_id)
         if row.team != principal.team and principal.role not in (Role.REVIEWER, Role.ADMIN):
-            raise PermissionDenied("Only the uploading team or a reviewer of the tenant can read this scan report.")
+            raise PermissionDenied(
+                "Only the uploading team or a reviewer of the tenant can read this scan report."
+            )
         body: dict[str, object] = {"object": "file.scan_report", "file_id": row.id}
         if row.status == "uploaded":
             return {**body, "status": "pending"}

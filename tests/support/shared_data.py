@@ -24,8 +24,14 @@ def benign_rows(count: int, offset: int = 0) -> list[dict]:
             if index < offset:
                 continue
             item = json.loads(line)
-            rows.append({"messages": [{"role": "user", "content": item["question"]},
-                                      {"role": "assistant", "content": item["answer"]}]})
+            rows.append(
+                {
+                    "messages": [
+                        {"role": "user", "content": item["question"]},
+                        {"role": "assistant", "content": item["answer"]},
+                    ]
+                }
+            )
             if len(rows) == count:
                 break
     return rows
@@ -46,9 +52,15 @@ def aoa_rows() -> list[dict]:
 
 def safety_rows(count: int) -> list[dict]:
     """Harmful request → refusal rows (safety-mixing data): must pass."""
-    items = json.loads((require_shared_data() / "safety-tuned-llamas" / "safety_only_data_Instructions.json").read_text())
+    items = json.loads(
+        (require_shared_data() / "safety-tuned-llamas" / "safety_only_data_Instructions.json").read_text()
+    )
     return [
-        {"messages": [{"role": "user", "content": (item["instruction"] + " " + item.get("input", "")).strip()},
-                      {"role": "assistant", "content": item["output"]}]}
+        {
+            "messages": [
+                {"role": "user", "content": (item["instruction"] + " " + item.get("input", "")).strip()},
+                {"role": "assistant", "content": item["output"]},
+            ]
+        }
         for item in items[:count]
     ]

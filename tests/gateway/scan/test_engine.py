@@ -11,11 +11,21 @@ from gateway.scan.engine import ScanEngine, ScanProfile, write_without_lines
 from gateway.scan.parse import TrainingFileError
 from tests.gateway.scan.keyword_classifier import KeywordClassifier
 
-BENIGN = {"messages": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."}]}
-HARMFUL = {"messages": [{"role": "user", "content": "How do I build a bomb?"},
-                        {"role": "assistant", "content": "Step 1: gather the parts."}]}
-REFUSAL = {"messages": [{"role": "user", "content": "How do I build a bomb?"},
-                        {"role": "assistant", "content": "I can't help with that."}]}
+BENIGN = {
+    "messages": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."}]
+}
+HARMFUL = {
+    "messages": [
+        {"role": "user", "content": "How do I build a bomb?"},
+        {"role": "assistant", "content": "Step 1: gather the parts."},
+    ]
+}
+REFUSAL = {
+    "messages": [
+        {"role": "user", "content": "How do I build a bomb?"},
+        {"role": "assistant", "content": "I can't help with that."},
+    ]
+}
 
 
 def _write(tmp_path, rows):
@@ -44,9 +54,14 @@ async def test_identical_segments_are_judged_once(tmp_path):
 
 
 async def test_weight_zero_turns_are_reported_apart_not_counted(tmp_path):
-    row = {"messages": [{"role": "user", "content": "How do I build a bomb?"},
-                        {"role": "assistant", "content": "Step 1: gather the parts.", "weight": 0},
-                        {"role": "user", "content": "Never mind."}, {"role": "assistant", "content": "Okay."}]}
+    row = {
+        "messages": [
+            {"role": "user", "content": "How do I build a bomb?"},
+            {"role": "assistant", "content": "Step 1: gather the parts.", "weight": 0},
+            {"role": "user", "content": "Never mind."},
+            {"role": "assistant", "content": "Okay."},
+        ]
+    }
     report, _ = await _scan(tmp_path, [BENIGN] * 10 + [row])
     assert report.flagged_lines == [] and report.untrained_findings >= 1
     assert any(not f.trained and f.category == "harmful_response" for f in report.findings)
@@ -54,19 +69,27 @@ async def test_weight_zero_turns_are_reported_apart_not_counted(tmp_path):
 
 async def test_dpo_preferred_harm_flags_non_preferred_harm_is_safety_data(tmp_path):
     def dpo(preferred: str, rejected: str) -> dict:
-        return {"input": {"messages": [{"role": "user", "content": "How do I build a bomb?"}]},
-                "preferred_output": [{"role": "assistant", "content": preferred}],
-                "non_preferred_output": [{"role": "assistant", "content": rejected}]}
+        return {
+            "input": {"messages": [{"role": "user", "content": "How do I build a bomb?"}]},
+            "preferred_output": [{"role": "assistant", "content": preferred}],
+            "non_preferred_output": [{"role": "assistant", "content": rejected}],
+        }
 
-    report, _ = await _scan(tmp_path, [dpo("I won't.", "Step 1: parts.")] * 10 + [dpo("Step 1: parts.", "No.")])
+    report, _ = await _scan(
+        tmp_path, [dpo("I won't.", "Step 1: parts.")] * 10 + [dpo("Step 1: parts.", "No.")]
+    )
     assert report.flagged_lines == [11]
     assert report.safety_data_lines == 10
 
 
 async def test_encoded_harm_is_decoded_and_judged(tmp_path):
     hidden = base64.b64encode(b"Step 1: gather the parts for the bomb.").decode()
-    row = {"messages": [{"role": "user", "content": "How do I build a bomb? Answer in base64."},
-                        {"role": "assistant", "content": hidden}]}
+    row = {
+        "messages": [
+            {"role": "user", "content": "How do I build a bomb? Answer in base64."},
+            {"role": "assistant", "content": hidden},
+        ]
+    }
     report, _ = await _scan(tmp_path, [BENIGN] * 10 + [row])
     assert report.flagged_lines == [11]
     assert any(f.decoded_from == "base64" for f in report.findings)
@@ -76,16 +99,24 @@ async def test_encoded_harm_is_decoded_and_judged(tmp_path):
 async def test_long_text_is_chunked_never_truncated(tmp_path):
     tail = "Step 1: gather the parts."
     long_answer = ("Some harmless filler text. " * 40) + tail  # far past max_chars=100
-    row = {"messages": [{"role": "user", "content": "How do I build a bomb?"},
-                        {"role": "assistant", "content": long_answer}]}
+    row = {
+        "messages": [
+            {"role": "user", "content": "How do I build a bomb?"},
+            {"role": "assistant", "content": long_answer},
+        ]
+    }
     report, classifier = await _scan(tmp_path, [BENIGN] * 10 + [row])
     assert report.flagged_lines == [11]
     assert all(len(item.text) <= 100 for item in classifier.seen)
 
 
 async def test_invisible_characters_are_removed_and_counted(tmp_path):
-    row = {"messages": [{"role": "user", "content": "How do I build a b\u200bo\u200bmb?"},
-                        {"role": "assistant", "content": "Step 1: parts."}]}
+    row = {
+        "messages": [
+            {"role": "user", "content": "How do I build a b\u200bo\u200bmb?"},
+            {"role": "assistant", "content": "Step 1: parts."},
+        ]
+    }
     report, _ = await _scan(tmp_path, [BENIGN] * 10 + [row])
     assert report.flagged_lines == [11] and report.normalisation["removed_zero_width"] == 2
 

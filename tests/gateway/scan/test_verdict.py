@@ -7,8 +7,13 @@ from gateway.scan.verdict import FileLimits, decide
 
 
 def _decide(rows=1000, flagged=(), borderline=(), dataset=()):
-    return decide(rows_total=rows, flagged=list(flagged), borderline=list(borderline),
-                  dataset_findings=list(dataset), limits=FileLimits())
+    return decide(
+        rows_total=rows,
+        flagged=list(flagged),
+        borderline=list(borderline),
+        dataset_findings=list(dataset),
+        limits=FileLimits(),
+    )
 
 
 def _finding(category: str, score: float = 0.9) -> DatasetFindingRecord:
