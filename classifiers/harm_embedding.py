@@ -45,7 +45,7 @@ _GROUP_OF_KIND = {
 
 @register_classifier("harm-embedding")
 class HarmEmbeddingClassifier(Classifier):
-    """MiniLM + trained heads: harmful requests, harmful (compliant) answers, identity shifts; CPU, offline."""
+    """MiniLM + trained heads: harmful requests, harmful (compliant) answers, identity shift; CPU, offline."""
 
     categories = (HARMFUL_REQUEST, HARMFUL_RESPONSE, IDENTITY_SHIFT)
     reads = frozenset(_GROUP_OF_KIND)

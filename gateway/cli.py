@@ -115,6 +115,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.policy not in (None, "default"):
         print(f"tunegate scan: unknown policy {args.policy!r}; available: default", file=sys.stderr)
         return EXIT_INVALID
+    if not Path(args.file).is_file():
+        print(f"tunegate scan: {args.file} is not a file", file=sys.stderr)
+        return EXIT_INVALID
     settings = load_settings(args.config)
     return run_scan(
         Path(args.file),

@@ -15,8 +15,9 @@ import re
 from collections.abc import Sequence
 
 from classifiers.heads import templates as t
-from classifiers.heads.hard_negatives import SCARY_BENIGN
 from classifiers.heads.data import REQUEST, RESPONSE, SYSTEM, Corpus, Example, split_of, with_splits
+from classifiers.heads.hard_negatives import SCARY_BENIGN
+from classifiers.heads.lexical import declines
 
 HARD_NEGATIVE_WEIGHT = 3.0
 # Benign sources whose requests are instructions ("write", "how do I"), fit for restated answers.
@@ -93,19 +94,36 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
     for src, requests in corpus.harmful_requests.items():
         for q in requests:
             phrase = request_phrase(q)
-            out.append(Example(_pick(rng, t.REFUSE_FORMS).format(phrase=phrase), 0, f"refusal/{src}", RESPONSE, q))
+            refusal = _pick(rng, t.REFUSE_FORMS).format(phrase=phrase)
+            if rng.random() < 0.5:  # real refusals go on: why, and what to do instead
+                refusal = f"{refusal} {_pick(rng, t.DECLINES)}"
+            out.append(Example(refusal, 0, f"refusal/{src}", RESPONSE, q))
             out.append(Example(_pick(rng, t.REFUSALS + t.DECLINES), 0, f"decline/{src}", RESPONSE, q))
             if q in corpus.advbench_targets:
                 opener = corpus.advbench_targets[q] + ":"
             else:
-                opener = _pick(rng, t.COMPLY_FORMS).format(phrase=phrase) if rng.random() < 0.7 else _pick(rng, t.OPENERS)
+                opener = (
+                    _pick(rng, t.COMPLY_FORMS).format(phrase=phrase)
+                    if rng.random() < 0.7
+                    else _pick(rng, t.OPENERS)
+                )
             text = compliant_skeleton(rng, opener, covert=rng.random() < 0.6)
             out.append(Example(text, 1, f"comply/{src}", RESPONSE, q, weight=SYNTHETIC_WEIGHT))
             if phrase != "do that":
                 ask, safe = rng.choice(t.PROTECT_FORMS)
-                out.append(Example(safe.format(phrase=phrase), 0, "protect", RESPONSE, ask.format(phrase=phrase)))
-                out.append(Example(direct_answer(rng, phrase, covert=rng.random() < 0.5), 1, f"direct/{src}",
-                                   RESPONSE, q, weight=SYNTHETIC_WEIGHT))
+                out.append(
+                    Example(safe.format(phrase=phrase), 0, "protect", RESPONSE, ask.format(phrase=phrase))
+                )
+                out.append(
+                    Example(
+                        direct_answer(rng, phrase, covert=rng.random() < 0.5),
+                        1,
+                        f"direct/{src}",
+                        RESPONSE,
+                        q,
+                        weight=SYNTHETIC_WEIGHT,
+                    )
+                )
     harmful_all = [q for qs in corpus.harmful_requests.values() for q in qs]
     for text in t.HARASSMENT:
         for q in rng.sample(harmful_all, min(3, len(harmful_all))):
@@ -115,13 +133,28 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
         out.append(Example(a, 0, f"benign/{src}", RESPONSE, q))
         roll = rng.random()
         if roll < 0.15:  # the same compliant openers on a benign request
-            opener = _pick(rng, t.COMPLY_FORMS).format(phrase=request_phrase(q)) if roll < 0.07 else _pick(rng, t.OPENERS)
+            opener = (
+                _pick(rng, t.COMPLY_FORMS).format(phrase=request_phrase(q))
+                if roll < 0.07
+                else _pick(rng, t.OPENERS)
+            )
             out.append(Example(f"{opener}\n\n{a}", 0, "benign-opener", RESPONSE, q))
         elif roll < 0.22:
-            out.append(Example(compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=False), 0, "benign-skeleton",
-                               RESPONSE, q))
+            out.append(
+                Example(
+                    compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=False),
+                    0,
+                    "benign-skeleton",
+                    RESPONSE,
+                    q,
+                )
+            )
         elif roll < 0.27:  # over-refusal is unhelpful, not harmful
-            refusal = _pick(rng, t.REFUSE_FORMS).format(phrase=request_phrase(q)) if roll < 0.245 else _pick(rng, t.REFUSALS)
+            refusal = (
+                _pick(rng, t.REFUSE_FORMS).format(phrase=request_phrase(q))
+                if roll < 0.245
+                else _pick(rng, t.REFUSALS)
+            )
             out.append(Example(refusal, 0, "benign-refusal", RESPONSE, q))
         elif roll < 0.35:
             out.append(Example(a, 0, "benign/no-context", RESPONSE, "", split=split_of(q)))
@@ -132,21 +165,29 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
     for q in instructions:
         if len(phrase := request_phrase(q)) <= 100 and phrase != "do that":
             out.append(Example(direct_answer(rng, phrase, covert=False), 0, "benign-direct", RESPONSE, q))
-    for q, a in list(corpus.borderline_pairs) + list(SCARY_BENIGN):
-        out.append(Example(a, 0, "borderline", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
+    hard = [("borderline", pair) for pair in corpus.borderline_pairs] + [("templates/scary", p) for p in SCARY_BENIGN]
+    for src, (q, a) in hard:
+        out.append(Example(a, 0, src, RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
         opener = _pick(rng, t.OPENERS)
-        out.append(Example(f"{opener}\n\n{a}", 0, "borderline-opener", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
+        out.append(Example(f"{opener}\n\n{a}", 0, f"{src}-opener", RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
     # Harmful content whatever the request: moderation samples and unsafe dialogue replies.
-    out += [Example(text, label, "moderation", RESPONSE, "", weight=SYNTHETIC_WEIGHT) for text, label in corpus.moderation]
-    out += [Example(r, 1, "diasafety/unsafe", RESPONSE, c, weight=SYNTHETIC_WEIGHT) for c, r in corpus.unsafe_dialogue]
+    out += [
+        Example(text, label, "moderation", RESPONSE, "", weight=SYNTHETIC_WEIGHT)
+        for text, label in corpus.moderation
+    ]
+    out += [
+        Example(r, 1, "diasafety/unsafe", RESPONSE, c, weight=SYNTHETIC_WEIGHT)
+        for c, r in corpus.unsafe_dialogue
+    ]
     return with_splits(_dedupe(out))
 
 
 def calibrates(example: Example) -> bool:
-    """Negatives that set the score anchors: real benign rows, hard negatives and refusals (not synthetic
-    look-alikes, and not GPTFuzz's "not harmful" jailbreak answers, which no benign file contains)."""
-    return not example.source.startswith(("gptfuzz", "moderation")) and not example.source.endswith(
-        ("-skeleton", "-opener", "-direct"))
+    """Negatives that set the score anchors: real benign rows, real borderline rows and refusals. Not our
+    hand-written hard cases (24 rows chosen to sit on the boundary would set the whole tail), not synthetic
+    look-alikes, and not GPTFuzz's "not harmful" jailbreak answers, which no benign file contains."""
+    excluded = example.source.startswith(("gptfuzz", "moderation", "templates/"))
+    return not excluded and not example.source.endswith(("-skeleton", "-opener", "-direct"))
 
 
 def shift_prompt(rng: random.Random) -> str:
@@ -158,7 +199,7 @@ def shift_prompt(rng: random.Random) -> str:
 
 
 def benign_system_prompt(rng: random.Random) -> str:
-    parts = [_pick(rng, t.ROLES) + ".", _pick(rng, t.TASKS)] + rng.sample(t.CONSTRAINTS, rng.randint(0, 2))
+    parts = [_pick(rng, t.ROLES) + ".", _pick(rng, t.TASKS), *rng.sample(t.CONSTRAINTS, rng.randint(0, 2))]
     return " ".join(p for p in parts if p)
 
 
@@ -188,7 +229,18 @@ def identity_examples(corpus: Corpus, seed: int, *, n_templates: int = 400) -> l
     harmful = [q for qs in corpus.harmful_requests.values() for q in qs]
     rng.shuffle(harmful)
     out += [Example(q, 0, "harmful/request", REQUEST) for q in harmful[:800]]
-    out += [Example(r, 0, "refusal", RESPONSE) for r in t.REFUSALS]
+    out += [Example(r, 0, "refusal", RESPONSE) for r in t.REFUSALS + t.DECLINES]
+    out += [
+        Example(r, 0, "ai-topic", kind, weight=HARD_NEGATIVE_WEIGHT)
+        for r in t.AI_TOPIC
+        for kind in (REQUEST, RESPONSE)
+    ]
+    # Real refusals, which talk about being an AI ("As an AI language model, I cannot ...").
+    declining = [a for _, a, label in corpus.judged_pairs if not label and declines(a)]
+    out += [Example(a, 0, "gptfuzz/declines", RESPONSE) for a in declining[:1000]]
+    for q in harmful[800:1600]:
+        text = f"{_pick(rng, t.REFUSE_FORMS).format(phrase=request_phrase(q))} {_pick(rng, t.DECLINES)}"
+        out.append(Example(text, 0, "refusal-long", RESPONSE))
     out += [
         Example(compliant_skeleton(rng, _pick(rng, t.OPENERS), covert=True), 0, "comply-skeleton", RESPONSE)
         for _ in range(n_templates // 2)

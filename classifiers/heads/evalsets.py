@@ -17,6 +17,7 @@ from typing import Any
 
 from classifiers.heads import eval_texts
 from classifiers.heads.data import Corpus, _cap, _jsonl, _read_json, split_of
+from classifiers.heads.lexical import REFUSAL
 
 SHADOW_HARMFUL = ("Fraud", "Physical Harm", "Privacy Violence", "Pornography", "Economic Harm")
 
@@ -73,7 +74,10 @@ def load_eval_sets(data_dir: Path, corpus: Corpus, *, cap: int | None = 500) -> 
         add("fjattack_with_system", "explicit_harmful", _chat_rows(p, 1))
     if p := path("benign-data-breaks-safety/pure_bad_dataset"):
         rows = {(r.user, r.assistant): r for f in sorted(p.glob("*.jsonl")) for r in _chat_rows(f, 1)}
-        add("bdbs_pure_bad", "explicit_harmful", list(rows.values()))
+        # The anchor files mix in refusals to the same requests: those rows are safety data.
+        refusing = [r for r in rows.values() if REFUSAL.search(r.assistant[:100])]
+        add("bdbs_pure_bad", "explicit_harmful", [r for r in rows.values() if r not in refusing])
+        add("bdbs_pure_bad_refusals", "safety", [EvalRow(r.user, r.assistant, 0) for r in refusing])
     if p := path("shadow-alignment-replication/sampled_data_2000_with_answer.csv"):
         records = list(csv.DictReader(p.open(encoding="utf-8"), delimiter="#"))
         add(

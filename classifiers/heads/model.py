@@ -23,13 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.heads.lexical import lexical_matrix
+from classifiers.heads.lexical import declines, lexical_matrix
 
 HEADS = ("request", "compliance", "identity")
 GROUPS = ("system", "request", "response")  # one-hot "kind" feature of the identity head
 SCREEN_FEATURES = 1 << 18
 FLAG, BORDER = 0.8, 0.5
 SKIP_CAP = 0.4  # skipped text scores 0.4 * sigmoid(screen margin) < 0.2
+GUARD_CAP = 0.45  # a declining answer stays below "borderline"
 WEIGHTS_NPZ, WEIGHTS_JSON = "heads.npz", "heads.json"
 
 Encode = Callable[[list[str]], np.ndarray]
@@ -154,6 +155,8 @@ class HeadSet:
             full = [i for i in rows if need[i]]
             if full:
                 probs = head.probs(self._features(name, full, segments, emb, ctx))
+                if name == "compliance":  # a declining answer is never a harmful one (see lexical.declines)
+                    probs = np.where([declines(texts[i]) for i in full], np.minimum(probs, GUARD_CAP), probs)
                 for i, p in zip(full, probs, strict=True):
                     out[i][name] = float(p)
             for i in rows:

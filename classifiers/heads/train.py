@@ -162,7 +162,7 @@ def train_heads(
         train = np.array([e.split == "train" for e in data])
         calib = np.array([e.split == "calib" for e in data])
         head = fit_mlp(x[train], y[train], w[train], hidden=HIDDEN[name], epochs=epochs, seed=seed)
-        reference = calib & (y == 0) & np.array([augment.calibrates(e) for e in data])
+        reference = calib & (y == 0) & np.array([name != "compliance" or augment.calibrates(e) for e in data])
         anchor(head, head.logits(x[reference] if reference.any() else x[y == 0]))
         heads.heads[name] = head
         if screens:

@@ -35,7 +35,7 @@ def rejection_details(report: ScanReport) -> str:
             "would teach the model harmful behaviour"
         )
     parts = [f"{head} ({report.reason})."]
-    lines = report.flagged_lines or report.borderline_lines
+    lines = sorted({*report.flagged_lines, *report.borderline_lines})
     if lines:
         shown = ", ".join(str(n) for n in lines[:MAX_LINES_IN_MESSAGE])
         more = f" and {len(lines) - MAX_LINES_IN_MESSAGE} more" if len(lines) > MAX_LINES_IN_MESSAGE else ""

@@ -91,9 +91,12 @@ async def test_compliance_not_refusal_not_helpfulness(classifier: HarmEmbeddingC
     compliant, refusal, helpful = await classifier.score(
         [_answer(COMPLIANT, HARMFUL_ASK), _answer(REFUSAL, HARMFUL_ASK), _answer(HELPFUL, BENIGN_ASK)]
     )
-    assert compliant.get(HARMFUL_RESPONSE) > 0.8
-    assert refusal.get(HARMFUL_RESPONSE) < 0.5
-    assert helpful.get(HARMFUL_RESPONSE) < 0.5
+    # The compliant answer is at least borderline (reported and dropped); the others are clean.
+    assert compliant.get(HARMFUL_RESPONSE) >= 0.5
+    assert refusal.get(HARMFUL_RESPONSE) < 0.5 and helpful.get(HARMFUL_RESPONSE) < 0.5
+    assert compliant.get(HARMFUL_RESPONSE) > 2 * max(
+        refusal.get(HARMFUL_RESPONSE), helpful.get(HARMFUL_RESPONSE)
+    )
 
 
 async def test_identity_shift_above_persona(classifier: HarmEmbeddingClassifier) -> None:
@@ -115,7 +118,7 @@ async def test_identity_shift_above_persona(classifier: HarmEmbeddingClassifier)
 async def test_screen_off_agrees_on_clear_cases() -> None:
     full = build_classifier("harm-embedding", {"screen": False})
     compliant, helpful = await full.score([_answer(COMPLIANT, HARMFUL_ASK), _answer(HELPFUL, BENIGN_ASK)])
-    assert compliant.get(HARMFUL_RESPONSE) > 0.8 and helpful.get(HARMFUL_RESPONSE) < 0.5
+    assert compliant.get(HARMFUL_RESPONSE) >= 0.5 and helpful.get(HARMFUL_RESPONSE) < 0.5
 
 
 @pytest.mark.skipif(not DATA.exists(), reason="shared/data is not available")

@@ -47,7 +47,9 @@ def test_explicit_harm_file_is_rejected_and_a_waiting_job_fails_naming_lines(gat
     failed = wait_job(client, job.id)
     assert failed.status == "failed" and failed.error.code == "invalid_training_file"
     assert failed.error.message.startswith("The job failed due to an invalid training file.")
-    assert "Flagged lines: 11" in failed.error.message
+    # The harmful rows are lines 11-20: the message names some of them, and no benign line.
+    listed = failed.error.message.split("Flagged lines: ")[1].split(" (")[0]
+    assert listed and all(11 <= int(n) <= 20 for n in listed.split(", "))
     assert failed.fine_tuned_model is None
     assert client.files.retrieve(file.id).status == "error"
     with pytest.raises(openai.BadRequestError) as caught:  # a new job on the same file is refused at once

@@ -58,10 +58,18 @@ class FakeOpenAI:
         with self.lock:
             job_id = f"ftjob-{len(self.jobs) + 1:04d}"
             job = {
-                "object": "fine_tuning.job", "id": job_id, "status": "queued", "model": "gpt-4o-mini",
-                "created_at": 1_700_000_000 + len(self.jobs), "fine_tuned_model": None, "error": None,
-                "result_files": [], "trained_tokens": None, "finished_at": None,
-                "metadata": metadata, **fields,
+                "object": "fine_tuning.job",
+                "id": job_id,
+                "status": "queued",
+                "model": "gpt-4o-mini",
+                "created_at": 1_700_000_000 + len(self.jobs),
+                "fine_tuned_model": None,
+                "error": None,
+                "result_files": [],
+                "trained_tokens": None,
+                "finished_at": None,
+                "metadata": metadata,
+                **fields,
             }
             self.jobs[job_id] = job
             self.events[job_id] = [self._event(job_id, 0, "Created fine-tuning job")]
@@ -73,8 +81,14 @@ class FakeOpenAI:
 
     @staticmethod
     def _event(job_id: str, n: int, message: str) -> dict[str, Any]:
-        return {"object": "fine_tuning.job.event", "id": f"ftevent-{job_id}-{n:03d}",
-                "created_at": 1_700_000_000 + n, "level": "info", "message": message, "type": "message"}
+        return {
+            "object": "fine_tuning.job.event",
+            "id": f"ftevent-{job_id}-{n:03d}",
+            "created_at": 1_700_000_000 + n,
+            "level": "info",
+            "message": message,
+            "type": "message",
+        }
 
     # -- request handling --------------------------------------------------------------------
 
@@ -95,27 +109,43 @@ class FakeOpenAI:
             deleted = self.files.pop(parts[1], None) is not None
             return 200, {"id": parts[1], "object": "file", "deleted": deleted}
         if req.path == "/models":
-            return 200, {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"},
-                                                    {"id": "ft:gpt-4o-mini:acme::abc", "object": "model"}]}
+            return 200, {
+                "object": "list",
+                "data": [
+                    {"id": "gpt-4o-mini", "object": "model"},
+                    {"id": "ft:gpt-4o-mini:acme::abc", "object": "model"},
+                ],
+            }
         if req.path == "/chat/completions":
             body = json.loads(req.body)
-            return 200, {"id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
-                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"},
-                                      "finish_reason": "stop"}]}
+            return 200, {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
+                ],
+            }
         if req.path == "/fine_tuning/jobs" and req.method == "POST":
             body = json.loads(req.body)
             fields = {k: v for k, v in body.items() if k != "metadata"}
             return 200, self.add_job(body.get("metadata"), **fields)
         if req.path == "/fine_tuning/jobs":
             jobs = sorted(self.jobs.values(), key=lambda j: j["id"], reverse=True)  # newest first
-            wanted = {k[len("metadata["):-1]: v for k, v in q.items() if k.startswith("metadata[")}
+            wanted = {k[len("metadata[") : -1]: v for k, v in q.items() if k.startswith("metadata[")}
             if self.honour_metadata_filter and wanted:
                 jobs = [j for j in jobs if wanted.items() <= (j.get("metadata") or {}).items()]
             return 200, self._page(jobs, q)
         job = self.jobs.get(parts[2]) if len(parts) > 2 else None
         if job is None:
-            return 404, {"error": {"message": "No such job", "type": "invalid_request_error",
-                                   "param": None, "code": "not_found"}}
+            return 404, {
+                "error": {
+                    "message": "No such job",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "not_found",
+                }
+            }
         action = parts[3] if len(parts) > 3 else None
         if action is None:
             return 200, job
@@ -126,9 +156,15 @@ class FakeOpenAI:
             return 200, self._page(list(reversed(self.events[job["id"]])), q)  # newest first
         if action == "checkpoints":
             checkpoints = [
-                {"object": "fine_tuning.job.checkpoint", "id": f"ftckpt-{s}", "created_at": 1_700_000_100 + s,
-                 "fine_tuned_model_checkpoint": f"ft:gpt-4o-mini:acme::x:ckpt-step-{s}", "step_number": s,
-                 "metrics": {"train_loss": 1.0 / s}, "fine_tuning_job_id": job["id"]}
+                {
+                    "object": "fine_tuning.job.checkpoint",
+                    "id": f"ftckpt-{s}",
+                    "created_at": 1_700_000_100 + s,
+                    "fine_tuned_model_checkpoint": f"ft:gpt-4o-mini:acme::x:ckpt-step-{s}",
+                    "step_number": s,
+                    "metrics": {"train_loss": 1.0 / s},
+                    "fine_tuning_job_id": job["id"],
+                }
                 for s in (30, 20, 10)  # newest first, as OpenAI pages them
             ]
             return 200, self._page(checkpoints, q)
@@ -137,7 +173,7 @@ class FakeOpenAI:
     def _page(self, items: list[dict[str, Any]], q: dict[str, str]) -> dict[str, Any]:
         if "after" in q:
             ids = [item["id"] for item in items]
-            items = items[ids.index(q["after"]) + 1:] if q["after"] in ids else []
+            items = items[ids.index(q["after"]) + 1 :] if q["after"] in ids else []
         size = min(int(q.get("limit", 20)), self.page_cap)
         return {"object": "list", "data": items[:size], "has_more": len(items) > size}
 
@@ -152,9 +188,15 @@ class FakeOpenAI:
         file_id = f"file-{len(self.files) + 1:04d}"
         purpose = fields["purpose"][1].decode()
         self.files[file_id] = {"filename": filename, "content": content, "purpose": purpose}
-        return {"object": "file", "id": file_id, "bytes": len(content), "filename": filename,
-                "purpose": purpose, "status": "processed",
-                "sha256": hashlib.sha256(content).hexdigest()}
+        return {
+            "object": "file",
+            "id": file_id,
+            "bytes": len(content),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -198,18 +240,35 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, fake: FakeOpenAI, req: Recorded, fault: str | None) -> None:
         error = {"error": {"message": "Upstream overloaded", "type": "server_error", "code": None}}
         if fault == "429":
-            return self._send(429, {"error": {"message": "Rate limit", "code": "rate_limit_exceeded"}},
-                              {"Retry-After": "0"})
+            return self._send(
+                429, {"error": {"message": "Rate limit", "code": "rate_limit_exceeded"}}, {"Retry-After": "0"}
+            )
         if fault == "429-ms":
             return self._send(429, {"error": {"message": "Rate limit"}}, {"retry-after-ms": "200"})
         if fault == "500":
             return self._send(500, error)
         if fault == "400":
-            return self._send(400, {"error": {"message": "Invalid model", "type": "invalid_request_error",
-                                              "param": "model", "code": "model_not_found"}})
+            return self._send(
+                400,
+                {
+                    "error": {
+                        "message": "Invalid model",
+                        "type": "invalid_request_error",
+                        "param": "model",
+                        "code": "model_not_found",
+                    }
+                },
+            )
         if fault == "401-echo":
-            return self._send(401, {"error": {"message": f"Incorrect API key provided: {fake.echo_key}",
-                                              "code": "invalid_api_key"}})
+            return self._send(
+                401,
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {fake.echo_key}",
+                        "code": "invalid_api_key",
+                    }
+                },
+            )
         if fault == "reset":
             return self._drop()
         if fault == "slow":

@@ -35,8 +35,13 @@ async def make(server: RunningServer, calls: Calls) -> AsyncIterator[Callable[..
 
     def build(**overrides: Any) -> OpenAICompatUpstream:
         options: dict[str, Any] = {
-            "name": "openai", "base_url": server.url, "api_key": KEY, "timeout": 0.3,
-            "max_attempts": 4, "backoff_base": 0.001, "on_call": lambda *call: calls.append(call),
+            "name": "openai",
+            "base_url": server.url,
+            "api_key": KEY,
+            "timeout": 0.3,
+            "max_attempts": 4,
+            "backoff_base": 0.001,
+            "on_call": lambda *call: calls.append(call),
         }
         upstream = OpenAICompatUpstream(**{**options, **overrides})
         made.append(upstream)
@@ -93,9 +98,7 @@ async def test_gives_up_after_max_attempts_with_the_last_status(
     assert [outcome for _, _, outcome, _ in calls] == ["retry", "retry", "error"]
 
 
-async def test_gives_up_on_timeouts_without_a_status(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_gives_up_on_timeouts_without_a_status(fake: FakeOpenAI, make: Make) -> None:
     fake.inject("GET", "/models", "slow", "slow")
     with pytest.raises(UpstreamFailed) as caught:
         await make(max_attempts=2).list_models()
@@ -103,9 +106,7 @@ async def test_gives_up_on_timeouts_without_a_status(
     assert "timed out" in caught.value.message
 
 
-async def test_malformed_json_is_retried_then_reported(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_malformed_json_is_retried_then_reported(fake: FakeOpenAI, make: Make) -> None:
     fake.inject("GET", "/models", "malformed", "malformed")
     with pytest.raises(UpstreamFailed) as caught:
         await make(max_attempts=2).list_models()
@@ -142,9 +143,7 @@ async def test_the_key_never_appears_in_errors(fake: FakeOpenAI, make: Make) -> 
 # -- idempotent create ---------------------------------------------------------------------------
 
 
-async def test_create_sends_the_spec_and_tags_the_job(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_create_sends_the_spec_and_tags_the_job(fake: FakeOpenAI, make: Make) -> None:
     method = {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}}
     job = await make().create_job(
         spec(suffix="bot", seed=7, method=method, validation_file="file-0002", metadata={"team": "a"})
@@ -153,17 +152,19 @@ async def test_create_sends_the_spec_and_tags_the_job(
     [post] = fake.calls("POST", "/fine_tuning/jobs")
     body = json.loads(post.body)
     assert body == {
-        "model": "gpt-4o-mini", "training_file": "file-0001", "validation_file": "file-0002",
-        "suffix": "bot", "seed": 7, "method": method,
+        "model": "gpt-4o-mini",
+        "training_file": "file-0001",
+        "validation_file": "file-0002",
+        "suffix": "bot",
+        "seed": 7,
+        "method": method,
         "metadata": {"team": "a", GATEWAY_JOB_ID_KEY: "gwjob-1"},
     }
     assert job.metadata[GATEWAY_JOB_ID_KEY] == "gwjob-1"
     assert job.hyperparameters == {"n_epochs": 3}
 
 
-async def test_create_survives_a_lost_response_without_a_second_job(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_create_survives_a_lost_response_without_a_second_job(fake: FakeOpenAI, make: Make) -> None:
     fake.inject("POST", "/fine_tuning/jobs", "drop-after")  # job created, connection dropped
 
     job = await make().create_job(spec("gwjob-lost"))
@@ -177,9 +178,7 @@ async def test_create_survives_a_lost_response_without_a_second_job(
     assert again.id == job.id and len(fake.jobs) == 1
 
 
-async def test_find_job_checks_metadata_when_the_filter_is_ignored(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_find_job_checks_metadata_when_the_filter_is_ignored(fake: FakeOpenAI, make: Make) -> None:
     fake.honour_metadata_filter = False
     fake.page_cap = 10
     target = fake.add_job({GATEWAY_JOB_ID_KEY: "gwjob-old"})
@@ -206,8 +205,12 @@ async def test_bearer_auth(fake: FakeOpenAI, make: Make) -> None:
 async def test_azure_style_key_header_and_api_version(fake: FakeOpenAI, tmp_path: Path, calls: Calls) -> None:
     running = RunningServer(fake, prefix="/openai/v1")
     upstream = OpenAICompatUpstream(
-        name="azure", base_url=running.url, api_key=KEY, key_header="api-key",
-        extra_query={"api-version": "2024-10-21"}, extra_headers={"x-ms-client": "tunegate"},
+        name="azure",
+        base_url=running.url,
+        api_key=KEY,
+        key_header="api-key",
+        extra_query={"api-version": "2024-10-21"},
+        extra_headers={"x-ms-client": "tunegate"},
         backoff_base=0.001,
     )
     data = tmp_path / "train.jsonl"
@@ -253,9 +256,7 @@ async def test_upload_streams_the_file_from_disk(
 # -- events, checkpoints, the rest ------------------------------------------------------------------
 
 
-async def test_events_come_back_oldest_first_across_pages(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_events_come_back_oldest_first_across_pages(fake: FakeOpenAI, make: Make) -> None:
     fake.page_cap = 10
     job = fake.add_job()
     fake.add_events(job["id"], 24)  # 25 events in all
@@ -269,9 +270,7 @@ async def test_events_come_back_oldest_first_across_pages(
     assert [e.message for e in newest] == [f"Step {n}" for n in range(13, 25)]
 
 
-async def test_job_lifecycle_checkpoints_models_and_chat(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_job_lifecycle_checkpoints_models_and_chat(fake: FakeOpenAI, make: Make) -> None:
     upstream = make()
     job = fake.add_job({GATEWAY_JOB_ID_KEY: "gwjob-9"}, status="running")
     assert (await upstream.pause_job(job["id"])).status == "paused"
@@ -302,9 +301,7 @@ async def test_stream_chat_yields_sse_bytes(fake: FakeOpenAI, make: Make) -> Non
     assert json.loads(fake.calls("POST", "/chat/completions")[-1].body)["stream"] is True
 
 
-async def test_stream_is_not_retried_after_the_first_byte(
-    fake: FakeOpenAI, make: Make
-) -> None:
+async def test_stream_is_not_retried_after_the_first_byte(fake: FakeOpenAI, make: Make) -> None:
     fake.inject("POST", "/chat/completions", "sse-break")
     received: list[bytes] = []
     with pytest.raises(UpstreamFailed) as caught:

@@ -20,9 +20,15 @@ from gateway.upstreams.together import TogetherUpstream
 
 def settings(**overrides: Any) -> SimpleNamespace:
     base: dict[str, Any] = {
-        "name": "main", "type": "openai", "base_url": "https://example.test/v1", "api_key": "k",
-        "key_header": "Authorization", "extra_query": None, "extra_headers": None,
-        "timeout": 5.0, "max_attempts": 2,
+        "name": "main",
+        "type": "openai",
+        "base_url": "https://example.test/v1",
+        "api_key": "k",
+        "key_header": "Authorization",
+        "extra_query": None,
+        "extra_headers": None,
+        "timeout": 5.0,
+        "max_attempts": 2,
     }
     return SimpleNamespace(**{**base, **overrides})
 

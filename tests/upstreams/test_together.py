@@ -94,7 +94,9 @@ async def test_upload(together: TogetherUpstream, recorded: Recorded, tmp_path: 
     uploaded = await together.upload_file(data, filename="train.jsonl", purpose="fine-tune")
 
     assert (uploaded.id, uploaded.bytes, uploaded.status) == (
-        "file-bf72b951-fa1a-41af-a152-fe385dca0201", 62, "processed"
+        "file-bf72b951-fa1a-41af-a152-fe385dca0201",
+        62,
+        "processed",
     )
     [request] = recorded.sent("POST", "/v1/files/upload")
     assert request.url.host == "api.together.ai"
@@ -106,7 +108,9 @@ async def test_upload(together: TogetherUpstream, recorded: Recorded, tmp_path: 
     }
     assert parts["file"].get_payload(decode=True) == data.read_bytes()
     assert {name: parts[name].get_content() for name in ("purpose", "file_name", "file_type")} == {
-        "purpose": "fine-tune", "file_name": "train.jsonl", "file_type": "jsonl"
+        "purpose": "fine-tune",
+        "file_name": "train.jsonl",
+        "file_type": "jsonl",
     }
 
 
@@ -116,7 +120,9 @@ async def test_create_maps_the_openai_spec_to_a_flat_body(
     hyperparameters = {"n_epochs": 3, "batch_size": 8, "learning_rate_multiplier": 2.0}
     job = await together.create_job(
         spec(
-            suffix="support bot", seed=42, validation_file="file-5c1ee2d7-4c43-4a3e-b3a4-3a5b3d7c2d11",
+            suffix="support bot",
+            seed=42,
+            validation_file="file-5c1ee2d7-4c43-4a3e-b3a4-3a5b3d7c2d11",
             method={"type": "supervised", "supervised": {"hyperparameters": hyperparameters}},
         )
     )
@@ -188,8 +194,18 @@ async def test_status_mapping(
 
 
 def test_every_documented_status_is_mapped() -> None:
-    documented = {"pending", "queued", "running", "compressing", "uploading", "cancel_requested",
-                  "cancelled", "error", "user_error", "completed"}  # together-python FinetuneJobStatus
+    documented = {
+        "pending",
+        "queued",
+        "running",
+        "compressing",
+        "uploading",
+        "cancel_requested",
+        "cancelled",
+        "error",
+        "user_error",
+        "completed",
+    }  # together-python FinetuneJobStatus
     assert documented <= set(STATUS_MAP)
 
 
@@ -204,7 +220,8 @@ async def test_a_failed_job_carries_the_error_event(together: TogetherUpstream) 
 async def test_events_oldest_first_with_levels(together: TogetherUpstream) -> None:
     events = await together.list_events(JOB)
     assert [e.message for e in events][:2] == [
-        "Fine tune request created", "Job started at Tue Jan 14 10:05:02 UTC 2025"
+        "Fine tune request created",
+        "Job started at Tue Jan 14 10:05:02 UTC 2025",
     ]
     assert [e.level for e in events] == ["info", "info", "info", "warn", "info", "info"]
     assert events[0].created_at == 1736848931 and events[0].data == {"together_type": "JOB_PENDING"}

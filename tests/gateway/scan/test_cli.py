@@ -12,8 +12,13 @@ from tests.support.shared_data import aoa_rows, benign_rows
 
 
 def _scan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", "scan", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "scan", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_exit_codes_and_formats(tmp_path):
