@@ -165,7 +165,9 @@ def compliance_examples(corpus: Corpus, seed: int) -> list[Example]:
     for q in instructions:
         if len(phrase := request_phrase(q)) <= 100 and phrase != "do that":
             out.append(Example(direct_answer(rng, phrase, covert=False), 0, "benign-direct", RESPONSE, q))
-    hard = [("borderline", pair) for pair in corpus.borderline_pairs] + [("templates/scary", p) for p in SCARY_BENIGN]
+    hard = [("borderline", pair) for pair in corpus.borderline_pairs] + [
+        ("templates/scary", p) for p in SCARY_BENIGN
+    ]
     for src, (q, a) in hard:
         out.append(Example(a, 0, src, RESPONSE, q, weight=HARD_NEGATIVE_WEIGHT))
         opener = _pick(rng, t.OPENERS)
