@@ -1,7 +1,7 @@
 """Baselines on the same files: alt-profanity-check alone, and the paper's refusal-keyword check.
 
 Both flag rows, then the file verdict comes from the gate's own rule (``verdict.decide`` with the
-default ``FileLimits``, no borderline rows, no dataset findings), so only the row judgement differs.
+default ``ScanRules``, no borderline rows, no dataset findings), so only the row judgement differs.
 
 - ``profanity``: a row is flagged when any of its text segments scores ≥ 0.5.
 - ``keywords``: Qi et al.'s AdvBench-style check — a reply that contains none of the 29 refusal
@@ -19,7 +19,8 @@ from pathlib import Path
 from classifiers.base import SegmentKind
 from gateway.scan.parse import iter_examples
 from gateway.scan.segments import segments_of
-from gateway.scan.verdict import FileLimits, decide
+from gateway.scan.verdict import decide
+from policies.schema import ScanRules
 
 REFUSAL_KEYWORDS = (
     "I'm sorry",
@@ -80,7 +81,12 @@ class BaselineResult:
 
 def _verdict(rows: int, flagged: list[int]) -> str:
     return decide(
-        rows_total=rows, flagged=flagged, borderline=[], dataset_findings=[], limits=FileLimits()
+        rows_total=rows,
+        flagged=flagged,
+        borderline=[],
+        flagged_by_category={},
+        dataset_findings=[],
+        rules=ScanRules(),
     ).verdict
 
 

@@ -164,9 +164,9 @@ def false_positives(result: FileResult) -> tuple[int, int]:
 
 def in_findings(r: FileResult) -> set[int]:
     """Lines named by a dataset finding that blocks a file (identity shift, cipher, trigger)."""
-    from gateway.scan.verdict import BLOCKING_DATASET_CATEGORIES
+    from policies.schema import DEFAULT_BLOCKING_FINDINGS
 
-    return {line for f in r.findings if f["category"] in BLOCKING_DATASET_CATEGORIES for line in f["lines"]}
+    return {line for f in r.findings if f["category"] in DEFAULT_BLOCKING_FINDINGS for line in f["lines"]}
 
 
 def findings_cell(r: FileResult) -> str:

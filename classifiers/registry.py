@@ -26,6 +26,7 @@ BUILTIN_MODULES = (
     "classifiers.guard_model",
     "classifiers.moderation_api",
     "classifiers.llm_judge",
+    "classifiers.blocklist",
 )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -19,24 +20,27 @@ from gateway.api import files as files_api
 from gateway.api import jobs as jobs_api
 from gateway.api import models as models_api
 from gateway.api import ops as ops_api
+from gateway.api import reviews as reviews_api
 from gateway.api.errors import install_error_handlers
-from gateway.jobs.lifecycle import POLL_WORK, START_WORK
+from gateway.jobs.lifecycle import POLL_WORK, SCAN_WORK, START_WORK
 from gateway.jobs.queue import WorkQueue
 from gateway.jobs.start import JobStarter, fail_job
 from gateway.jobs.watch import JobWatcher
 from gateway.jobs.worker import Worker
 from gateway.scan.pipeline import FileScanner
-from gateway.scan.profile import default_profile
 from gateway.services.container import Services
-from gateway.services.files import SCAN_WORK, FileService
+from gateway.services.files import FileService
 from gateway.services.jobs import JobService
 from gateway.services.models import ModelService
+from gateway.services.reviews import ReviewService
 from gateway.settings import Settings, UpstreamSettings
 from gateway.spool import Spool
 from gateway.store import tables
 from gateway.store.db import create_engine, migrate, session_factory
 from gateway.upstreams.base import Upstream
 from gateway.upstreams.registry import build_upstream
+from policies.engine import EngineCache
+from policies.registry import PolicySet
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +56,19 @@ def build_services(settings: Settings) -> Services:
     sessions = session_factory(engine)
     spool = Spool(settings.resolved_spool_dir)
     upstreams = {config.name: _upstream_from_settings(config) for config in settings.upstreams}
+    policies = PolicySet(settings.resolved_policy_dir)
+    policies.load()  # a broken policy directory stops startup, naming file:line
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         spool=spool,
         upstreams=upstreams,
-        files=FileService(sessions, spool, settings),
-        jobs=JobService(sessions, settings, upstreams),
+        policies=policies,
+        files=FileService(sessions, spool, settings, policies),
+        jobs=JobService(sessions, settings, upstreams, policies),
         models=ModelService(sessions, settings, upstreams),
+        reviews=ReviewService(sessions, spool),
     )
 
 
@@ -69,13 +77,16 @@ def build_worker(services: Services) -> Worker:
     owner = f"{socket.gethostname()}:{os.getpid()}"
     queue = WorkQueue(services.sessions, owner=owner, lease_seconds=settings.worker.lease_seconds)
 
-    async def scan_gave_up(file_id: str, reason: str) -> None:
+    async def scan_gave_up(scan_id: str, reason: str) -> None:
         async with services.sessions() as session:
-            file = await session.get(tables.File, file_id)
-            if file is not None and file.status == "uploaded":
-                file.status = "error"
-                file.status_details = f"The scan could not complete: {reason}"
-                await session.commit()
+            scan = await session.get(tables.Scan, scan_id)
+            if scan is None or scan.status != "pending":
+                return
+            scan.status, scan.details = "failed", f"The scan could not complete: {reason}"
+            file = await session.get(tables.File, scan.file_id)
+            if file is not None and file.scan_id == scan.id:
+                file.status, file.status_details = "error", scan.details
+            await session.commit()
 
     async def job_gave_up(job_id: str, reason: str) -> None:
         await fail_job(
@@ -89,9 +100,14 @@ def build_worker(services: Services) -> Worker:
         queue,
         handlers={
             SCAN_WORK: FileScanner(
-                services.sessions, default_profile, max_line_bytes=settings.max_line_bytes
+                services.sessions, services.policies, EngineCache(), max_line_bytes=settings.max_line_bytes
             ),
-            START_WORK: JobStarter(services.sessions, services.upstreams),
+            START_WORK: JobStarter(
+                services.sessions,
+                services.upstreams,
+                services.policies,
+                spool_dir=settings.resolved_spool_dir,
+            ),
             POLL_WORK: JobWatcher(
                 services.sessions, services.upstreams, poll_interval=settings.worker.poll_interval
             ),
@@ -100,6 +116,16 @@ def build_worker(services: Services) -> Worker:
         max_attempts=settings.worker.max_attempts,
         idle_sleep=settings.worker.idle_sleep,
     )
+
+
+def _watch_policies(policies: PolicySet, interval: float) -> asyncio.Task:
+    """Reload policies when their files change, and on SIGHUP (where signals exist)."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: loop.run_in_executor(None, lambda: policies.reload(reason="SIGHUP"))
+        )
+    return asyncio.create_task(policies.watch(interval))
 
 
 class _RequestMetrics(BaseHTTPMiddleware):
@@ -129,9 +155,11 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         app.state.services = services
         worker = build_worker(services) if run_worker else None
         task = asyncio.create_task(worker.run()) if worker else None
+        watcher = _watch_policies(services.policies, settings.policy_reload_interval)
         try:
             yield
         finally:
+            watcher.cancel()
             if worker and task:
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -143,7 +171,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     app = FastAPI(title="tunegate", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(_RequestMetrics)
-    for module in (files_api, jobs_api, models_api, ops_api):
+    for module in (files_api, jobs_api, models_api, reviews_api, ops_api):
         app.include_router(module.router)
     return app
 
@@ -153,9 +181,11 @@ async def run_worker_forever(settings: Settings) -> None:
     services = build_services(settings)
     await migrate(services.engine)
     worker = build_worker(services)
+    watcher = _watch_policies(services.policies, settings.policy_reload_interval)
     try:
         await worker.run()
     finally:
+        watcher.cancel()
         for upstream in services.upstreams.values():
             await upstream.aclose()
         await services.engine.dispose()

@@ -1,4 +1,4 @@
-"""The ``tunegate`` command line: serve, worker, migrate, keys, trainer."""
+"""The ``tunegate`` command line: serve, worker, migrate, keys, scan, policy, trainer."""
 
 from __future__ import annotations
 
@@ -110,22 +110,66 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from gateway.scan.cli import EXIT_INVALID, run_scan
-    from gateway.scan.profile import default_profile
+    from policies.engine import ClassifierCache, scan_profile
+    from policies.loader import PolicyError, load_file
+    from policies.registry import PolicySet
 
-    if args.policy not in (None, "default"):
-        print(f"tunegate scan: unknown policy {args.policy!r}; available: default", file=sys.stderr)
-        return EXIT_INVALID
     if not Path(args.file).is_file():
         print(f"tunegate scan: {args.file} is not a file", file=sys.stderr)
         return EXIT_INVALID
     settings = load_settings(args.config)
+    try:
+        if args.policy and Path(args.policy).is_file():
+            policy = load_file(Path(args.policy))
+        else:
+            policies = PolicySet(settings.resolved_policy_dir)
+            policies.load()
+            policy = policies.get(args.policy or "default")
+            if policy is None:
+                names = ", ".join(p.name for p in policies.policies) or "none"
+                print(f"tunegate scan: unknown policy {args.policy!r}; available: {names}", file=sys.stderr)
+                return EXIT_INVALID
+    except PolicyError as exc:
+        print(f"tunegate scan: invalid policy:\n{exc}", file=sys.stderr)
+        return EXIT_INVALID
     return run_scan(
         Path(args.file),
-        profile=default_profile(),
+        profile=scan_profile(policy, ClassifierCache()),
         fmt=args.format,
         output=Path(args.output) if args.output else None,
         max_line_bytes=settings.max_line_bytes,
     )
+
+
+def cmd_policy_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every file is a valid policy; else print ``file:line: field: message`` lines, exit 1."""
+    from policies.loader import PolicyError, load_directory, load_file
+
+    problems = 0
+    for target in map(Path, args.paths):
+        try:
+            loaded = load_directory(target) if target.is_dir() else [load_file(target)]
+        except PolicyError as exc:
+            problems += len(exc.problems)
+            print(exc, file=sys.stderr)
+            continue
+        for policy in loaded:
+            print(f"{policy.source}: ok ({policy.name}, version {policy.version})")
+    return 1 if problems else 0
+
+
+def cmd_policy_schema(args: argparse.Namespace) -> int:
+    from policies.schema import PolicyDocument
+
+    schema = PolicyDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "tunegate Policy (tunegate.io/v1)"
+    text = json.dumps(schema, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return 0
 
 
 def cmd_train_heads(args: argparse.Namespace) -> int:
@@ -179,10 +223,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="scan a training file with the data gate and print the report")
     scan.add_argument("file")
-    scan.add_argument("--policy", help="policy name or path (default: the built-in default)")
+    scan.add_argument(
+        "--policy", help="a policy file, or a policy name in the policy directory (default: default)"
+    )
     scan.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     scan.add_argument("--output", help="write the report here instead of stdout")
     scan.set_defaults(func=cmd_scan)
+
+    policy = commands.add_parser("policy", help="check and describe policy files").add_subparsers(
+        dest="policy_command", required=True
+    )
+    validate = policy.add_parser("validate", help="check policy files or directories (exit 1 on problems)")
+    validate.add_argument("paths", nargs="+")
+    validate.set_defaults(func=cmd_policy_validate)
+    schema = policy.add_parser("schema", help="print the policy JSON Schema (for editors)")
+    schema.add_argument("--output", help="write it here instead of stdout")
+    schema.set_defaults(func=cmd_policy_schema)
 
     heads = commands.add_parser("train-heads", help="train the harm-embedding heads (seeded, reproducible)")
     heads.add_argument("--data-dir", default="../shared/data", help="the data sets' directory")

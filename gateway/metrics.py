@@ -37,6 +37,44 @@ WORK_DURATION = Histogram("tunegate_work_duration_seconds", "Duration of one bac
 FILES_UPLOADED = Counter("tunegate_files_uploaded_total", "Training files accepted", ["via"])
 FILE_BYTES = Counter("tunegate_file_bytes_total", "Bytes of training files accepted", ["via"])
 
+# Policies. The ``policy`` label is a policy name: a small set the platform team writes.
+POLICY_RELOADS = Counter("tunegate_policy_reloads_total", "Policy directory reloads, by outcome", ["outcome"])
+POLICY_RELOAD_OK = Gauge("tunegate_policy_reload_ok", "1 when the last policy (re)load succeeded, else 0")
+POLICIES_LOADED = Gauge("tunegate_policies_loaded", "Policies in force")
+SCAN_VERDICTS = Counter(
+    "tunegate_scan_verdicts_total",
+    "File scans finished, by policy, the action taken and the resulting verdict",
+    ["policy", "action", "verdict"],
+)
+SCAN_FINDINGS = Counter(
+    "tunegate_scan_flagged_rows_total", "Rows flagged by file scans, by category", ["policy", "category"]
+)
+DATASET_FINDINGS = Counter(
+    "tunegate_scan_dataset_findings_total", "Whole-file findings by detectors, by category", ["category"]
+)
+AUDIT_UPPER_BOUND = Histogram(
+    "tunegate_audit_harmful_rate_upper_bound",
+    "Clopper-Pearson upper bound on a file's harmful-row rate from the sampling audit",
+    ["policy"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+)
+AUDITS = Counter("tunegate_audits_total", "Sampling audits, by policy and outcome", ["policy", "outcome"])
+HYPERPARAMETER_GUARD = Counter(
+    "tunegate_hyperparameter_guard_total",
+    "Jobs checked by the hyperparameter guard, by policy and outcome (passed, clamped, rejected)",
+    ["policy", "outcome"],
+)
+SAFETY_ROWS_ADDED = Counter(
+    "tunegate_safety_rows_added_total", "Safety rows mixed into forwarded training files", ["policy"]
+)
+
+REVIEWS_DECIDED = Counter(
+    "tunegate_reviews_decided_total",
+    "Human review decisions, by subject and decision",
+    ["subject", "decision"],
+)
+REVIEW_QUEUE = Gauge("tunegate_review_queue_depth", "Reviews waiting for a decision, by subject", ["subject"])
+
 
 def record_upstream_call(adapter: str, operation: str, outcome: str, seconds: float) -> None:
     """The ``on_call`` hook handed to upstream adapters."""

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".tunegate")
     database_url: str | None = None
     spool_dir: Path | None = None
-    policy_dir: Path = Path("policies")
+    policy_dir: Path | None = None  # default: the policies shipped with tunegate
+    policy_reload_interval: float = Field(default=2.0, gt=0, description="seconds between policy dir checks")
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     max_line_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     upload_expiry_seconds: int = Field(default=3600, gt=0)
@@ -124,6 +125,12 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'tunegate.db'}"
+
+    @property
+    def resolved_policy_dir(self) -> Path:
+        import policies
+
+        return self.policy_dir or Path(policies.__file__).resolve().parent
 
     @property
     def resolved_spool_dir(self) -> Path:

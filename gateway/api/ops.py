@@ -32,9 +32,19 @@ async def prometheus_metrics(svc: ServicesDep) -> Response:
         counts = (
             await session.execute(select(tables.Job.status, func.count()).group_by(tables.Job.status))
         ).all()
+        waiting = (
+            await session.execute(
+                select(tables.Review.subject, func.count())
+                .where(tables.Review.status == "pending")
+                .group_by(tables.Review.subject)
+            )
+        ).all()
     metrics.JOBS.clear()
     for status, count in counts:
         metrics.JOBS.labels(status=status).set(count)
+    metrics.REVIEW_QUEUE.clear()
+    for subject, count in {"file": 0, "job": 0, **dict(waiting)}.items():
+        metrics.REVIEW_QUEUE.labels(subject=subject).set(count)
     backlog = await WorkQueue(svc.sessions, owner="metrics", lease_seconds=1).backlog()
     metrics.WORK_BACKLOG.clear()
     for kind, count in backlog.items():

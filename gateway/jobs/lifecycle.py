@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SCAN_WORK = "scan_file"  # scan a file under a policy (subject: a scans row)
 START_WORK = "start_job"  # forward the files, create the upstream job
 POLL_WORK = "poll_job"  # follow the upstream job until it ends, then the release gate
 

@@ -1,22 +1,36 @@
-"""Start a job upstream: wait for the scan, forward the files, create the job (idempotently)."""
+"""Start a job upstream: wait for the scans under the job's policy, forward, create the job.
+
+A file was scanned at upload under its tenant's and team's policy. The job's policy (matched
+with its base model) may have other scan rules: then the file gets a scan of its own under
+them first. What leaves is what the scan approved (the upload, or its cleaned copy), with the
+policy's safety rows mixed in when it says so; each distinct copy is sent once per upstream.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import anyio
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from gateway import metrics
 from gateway.errors import UpstreamFailed
 from gateway.jobs.events import add_event
-from gateway.jobs.lifecycle import POLL_WORK, TERMINAL_STATUSES, Again, Done, Outcome
+from gateway.jobs.lifecycle import POLL_WORK, SCAN_WORK, TERMINAL_STATUSES, Again, Done, Outcome
 from gateway.jobs.queue import enqueue
+from gateway.scan.pipeline import new_scan
 from gateway.spool import sha256_of
 from gateway.store import tables
 from gateway.upstreams.base import GATEWAY_JOB_ID_KEY, JobSpec, Upstream
+from policies.augment import augment_file
+from policies.loader import Policy
+from policies.registry import PolicySet
 
 SCAN_WAIT_SECONDS = 1.0
+REVIEW_WAIT_SECONDS = 5.0
 
 
 def invalid_file_message(details: str | None) -> str:
@@ -39,9 +53,24 @@ async def fail_job(
 
 
 class JobStarter:
-    def __init__(self, sessions: async_sessionmaker, upstreams: dict[str, Upstream]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        upstreams: dict[str, Upstream],
+        policies: PolicySet,
+        *,
+        spool_dir: Path,
+    ) -> None:
         self._sessions = sessions
         self._upstreams = upstreams
+        self._policies = policies
+        self._spool_dir = spool_dir
+
+    def _policy_for(self, job: tables.Job) -> Policy:
+        """The job's policy as it is now; rematched when it was renamed or removed."""
+        return self._policies.get((job.policy or {}).get("name", "")) or self._policies.match(
+            tenant=job.tenant, team=job.team, model=job.model
+        )
 
     async def __call__(self, job_id: str) -> Outcome:
         async with self._sessions() as session:
@@ -57,8 +86,9 @@ class JobStarter:
             ]
             if job.validation_file:
                 files.append(("validation_file", await session.get(tables.File, job.validation_file)))
+        policy = self._policy_for(job)
 
-        checked: list[tuple[str, tables.File]] = []
+        checked: list[tuple[str, tables.File, tables.Scan]] = []
         for param, file in files:
             if file is None or file.deleted:
                 await fail_job(
@@ -69,23 +99,40 @@ class JobStarter:
                     message=f"The job failed because the {param.replace('_', ' ')} was deleted.",
                 )
                 return Done()
-            if file.status == "uploaded":
+            scan = await self._scan_for(job, file, policy)
+            if scan.status == "pending":
                 return Again(SCAN_WAIT_SECONDS)
-            if file.status == "error":
+            if scan.review == "pending":
+                await self._note_held(job_id, file.id)
+                return Again(REVIEW_WAIT_SECONDS)
+            if (
+                scan.status == "failed"
+                or scan.review == "rejected"
+                or (scan.review != "approved" and scan.verdict not in ("allow", "allow_with_changes"))
+            ):
+                details = scan.details if scan.review != "rejected" else file.status_details or scan.details
                 await fail_job(
                     self._sessions,
                     job_id,
                     code="invalid_training_file",
                     param=param,
-                    message=invalid_file_message(file.status_details),
+                    message=invalid_file_message(details),
                 )
                 return Done()
-            checked.append((param, file))
+            checked.append((param, file, scan))
 
         upstream = self._upstreams[job.upstream]
         upstream_ids: dict[str, str] = {}
-        for param, file in checked:
-            forwarded = await self._forward(upstream, file)
+        mixing: dict[str, object] | None = None
+        for param, file, scan in checked:
+            path = Path(scan.forward_path or file.spool_path)
+            expected = scan.forward_sha256 or file.sha256
+            if param == "training_file" and policy.spec.augment.enabled:
+                augmented = await self._augment(job, file, policy, path, expected)
+                if augmented is None:
+                    return Done()
+                path, expected, mixing = augmented
+            forwarded = await self._forward(upstream, file, path, expected)
             if forwarded is None:
                 await fail_job(
                     self._sessions,
@@ -132,21 +179,97 @@ class JobStarter:
                 await upstream.cancel_job(created.id)
             else:
                 stored.status = "queued" if created.status == "validating_files" else created.status
-            stored.safety = {**stored.safety, "data_scan": _scan_summary(files)}
+            stored.safety = {**stored.safety, "data_scan": _scan_summary(checked, policy, mixing)}
             add_event(session, stored.id, "Training files passed the data gate; job submitted for training.")
             await enqueue(session, POLL_WORK, stored.id)
             await session.commit()
         return Done()
 
-    async def _forward(self, upstream: Upstream, file: tables.File) -> str | None:
-        """Copy a scanned file to the upstream once; None when the spool copy changed since the scan."""
+    async def _scan_for(self, job: tables.Job, file: tables.File, policy: Policy) -> tables.Scan:
+        """The file's scan under the job policy's rules: the upload scan, or a new one queued now."""
         async with self._sessions() as session:
-            forward = await session.get(tables.FileForward, (file.id, upstream.name))
+            upload_scan = await session.get(tables.Scan, file.scan_id) if file.scan_id else None
+            if upload_scan is not None and upload_scan.rules_key in (policy.rules_key, "legacy"):
+                return upload_scan
+            existing = await session.scalar(
+                select(tables.Scan).where(
+                    tables.Scan.file_id == file.id, tables.Scan.rules_key == policy.rules_key
+                )
+            )
+            if existing is not None:
+                return existing
+            scan = new_scan(file, policy)
+            session.add(scan)
+            await enqueue(session, SCAN_WORK, scan.id)
+            add_event(
+                session,
+                job.id,
+                f"Policy {policy.name} scans {file.id} under its own rules before training.",
+            )
+            await session.commit()
+            return scan
+
+    async def _note_held(self, job_id: str, file_id: str) -> None:
+        """One event, the first time the job finds its file held for review."""
+        message = f"Waiting for human review of {file_id}."
+        async with self._sessions() as session:
+            seen = await session.scalar(
+                select(tables.JobEvent.id).where(
+                    tables.JobEvent.job_id == job_id, tables.JobEvent.message == message
+                )
+            )
+            if seen is None:
+                add_event(session, job_id, message)
+                await session.commit()
+
+    async def _augment(
+        self, job: tables.Job, file: tables.File, policy: Policy, path: Path, expected: str
+    ) -> tuple[Path, str, dict[str, object]] | None:
+        """The training file with the policy's safety rows mixed in (same bytes on every retry)."""
+        if (
+            not await anyio.Path(path).is_file()
+            or await anyio.to_thread.run_sync(sha256_of, path) != expected
+        ):
+            return path, expected, {}
+        target = self._spool_dir / "jobs" / job.id / "training_file.jsonl"
+        await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
+        base_dir = Path(policy.source).parent if policy.source != "<builtin>" else Path.cwd()
+        try:
+            result = await anyio.to_thread.run_sync(
+                lambda: augment_file(
+                    path, target, policy.spec.augment, base_dir=base_dir, file_format=file.format or "chat"
+                )
+            )
+        except (ValueError, OSError) as exc:
+            await fail_job(
+                self._sessions,
+                job.id,
+                code="invalid_training_file",
+                param="training_file",
+                message=f"Policy {policy.name} mixes safety rows into training files, and it failed: {exc}",
+            )
+            return None
+        metrics.SAFETY_ROWS_ADDED.labels(policy=policy.name).inc(result.rows_added)
+        summary = dataclasses.asdict(result)
+        async with self._sessions() as session:
+            stored = await session.get(tables.Job, job.id)
+            if stored is not None:
+                stored.secret_prompt = policy.spec.augment.secret_prompt
+            add_event(
+                session,
+                job.id,
+                f"Policy {policy.name} mixed {result.rows_added} safety rows into the training file "
+                f"({result.rows_added / max(1, result.rows_in):.1%} of {result.rows_in} rows).",
+            )
+            await session.commit()
+        return target, await anyio.to_thread.run_sync(sha256_of, target), summary
+
+    async def _forward(self, upstream: Upstream, file: tables.File, path: Path, expected: str) -> str | None:
+        """Copy the approved bytes to the upstream once; None when they changed since the scan."""
+        async with self._sessions() as session:
+            forward = await session.get(tables.FileForward, (file.id, upstream.name, expected))
             if forward is not None:
                 return forward.upstream_file_id
-        # What leaves is what the scan approved: the upload, or its cleaned copy.
-        path = Path(file.forward_path or file.spool_path)
-        expected = file.forward_sha256 or file.sha256
         if (
             not await anyio.Path(path).is_file()
             or await anyio.to_thread.run_sync(sha256_of, path) != expected
@@ -167,15 +290,22 @@ class JobStarter:
         return sent.id
 
 
-def _scan_summary(files: list[tuple[str, tables.File | None]]) -> dict[str, object]:
-    """The job's view of its files' scans: verdict, rows, and what was dropped."""
-    summary: dict[str, object] = {"status": "passed"}
-    for param, file in files:
-        report = (file.scan or {}) if file else {}
+def _scan_summary(
+    checked: list[tuple[str, tables.File, tables.Scan]], policy: Policy, mixing: dict[str, object] | None
+) -> dict[str, object]:
+    """The job's view of its files' scans: policy, verdict, rows, what was dropped and mixed in."""
+    summary: dict[str, object] = {"status": "passed", "policy": policy.ref()}
+    for param, file, scan in checked:
+        report = scan.report or {}
         summary[param] = {
-            "file": file.id if file else None,
-            "verdict": file.verdict if file else None,
+            "file": file.id,
+            "scan": scan.id,
+            "policy": scan.policy,
+            "verdict": scan.verdict,
+            "review": scan.review,
             "rows_total": report.get("rows_total"),
             "dropped_lines": len(report.get("dropped_lines") or []),
         }
+    if mixing:
+        summary["augment"] = mixing
     return summary

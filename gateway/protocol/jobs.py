@@ -166,7 +166,7 @@ class JobObject(OpenAIModel):
             integrations=row.integrations,
             metadata=row.job_metadata,
             error=JobError(**row.error) if row.error else None,
-            safety={**row.safety, "release": row.release},
+            safety={**row.safety, "release": row.release, "policy": row.policy},
             suffix=row.suffix,
         )
 

@@ -25,7 +25,8 @@ from gateway.scan.parse import DEFAULT_MAX_LINE_BYTES, iter_examples
 from gateway.scan.report import MAX_FINDINGS_KEPT, DatasetFindingRecord, ScanReport
 from gateway.scan.rows import OUTPUT_KINDS, JudgedSegment, RowAssessment, RowThresholds, assess_row
 from gateway.scan.segments import Segment, segments_of
-from gateway.scan.verdict import FileLimits, decide
+from gateway.scan.verdict import decide
+from policies.schema import ScanRules
 
 BATCH_EXAMPLES = 256
 Progress = Callable[[int], None]
@@ -33,12 +34,12 @@ Progress = Callable[[int], None]
 
 @dataclass
 class ScanProfile:
-    """What to run and how to decide; the policy issue builds these from YAML."""
+    """What to run and how to decide; ``policies.engine`` builds these from a policy."""
 
     classifiers: Sequence[Classifier]
     detectors: Callable[[], list[DatasetDetector]]  # fresh detectors per file (they hold state)
     thresholds: RowThresholds = field(default_factory=RowThresholds)
-    limits: FileLimits = field(default_factory=FileLimits)
+    rules: ScanRules = field(default_factory=ScanRules)
     policy: dict[str, Any] = field(default_factory=lambda: {"name": "builtin-default", "version": "1"})
 
 
@@ -91,17 +92,22 @@ class ScanEngine:
             rows_total=tally.rows,
             flagged=tally.flagged,
             borderline=tally.borderline,
+            flagged_by_category=tally.summary,
             dataset_findings=dataset,
-            limits=self.profile.limits,
+            rules=self.profile.rules,
         )
         tally.timings["total"] = time.perf_counter() - started
         return ScanReport(
             verdict=decision.verdict,
             reason=decision.reason,
+            action=decision.action,
+            breaches=list(decision.breaches),
+            would_have=decision.would_have,
             rows_total=tally.rows,
             flagged_lines=sorted(tally.flagged),
             borderline_lines=sorted(tally.borderline),
             dropped_lines=list(decision.dropped_lines),
+            dropped=list(decision.dropped),
             safety_data_lines=tally.safety_data,
             findings=tally.findings,
             findings_total=tally.findings_total,
@@ -115,9 +121,23 @@ class ScanEngine:
             detectors=[d.spec() for d in detectors],
         )
 
+    async def assess(self, batch: list[Example]) -> list[RowAssessment]:
+        """Judge a batch of examples and assess each row (used by the sampling audit)."""
+        tally = _Tally()
+        return [row for row, _summary in await self._assess_batch(batch, tally)]
+
     async def _scan_batch(
         self, batch: list[Example], tally: _Tally, detectors: list[DatasetDetector]
     ) -> None:
+        for row, summary in await self._assess_batch(batch, tally):
+            _count(row, tally)
+            for detector in detectors:
+                detector.observe(summary)
+        tally.rows += len(batch)
+
+    async def _assess_batch(
+        self, batch: list[Example], tally: _Tally
+    ) -> list[tuple[RowAssessment, RowSummary]]:
         clock = time.perf_counter()
         per_row: list[tuple[int, list[tuple[Segment, Normalised]]]] = []
         inputs: list[ClassifierInput] = []
@@ -144,14 +164,12 @@ class ScanEngine:
         for (row_index, seg_index, decoded_from), scores in zip(owners, scored, strict=True):
             segment = per_row[row_index][1][seg_index][0]
             judged[row_index].append(JudgedSegment(segment, scores, decoded_from))
+        assessed = []
         for (line, prepared), row_judged in zip(per_row, judged, strict=True):
             row = assess_row(line, row_judged, self.profile.thresholds)
-            _count(row, tally)
-            summary = _summary(line, prepared, row)
-            for detector in detectors:
-                detector.observe(summary)
-        tally.rows += len(batch)
+            assessed.append((row, _summary(line, prepared, row)))
         tally.timings["assess"] += time.perf_counter() - clock
+        return assessed
 
 
 def _normalise(text: str, memo: dict[str, Normalised], tally: _Tally | None) -> Normalised:

@@ -1,34 +1,47 @@
-"""The scan step as background work: scan a spooled file, record the report, prepare what leaves.
+"""The scan step as background work: scan a file under its policy, record, prepare what leaves.
 
-The file's status moves from ``uploaded`` to ``processed`` (allowed, possibly cleaned) or
-``error`` (rejected or held, with OpenAI's wording and the flagged lines). Jobs waiting on
-the file then proceed or fail. The scan engine is built on first use, so a process that only
-serves HTTP never loads a model.
+Each ``scans`` row is one file under one policy's scan rules. Running it builds (or reuses)
+the policy's engine, scans, runs the sampling audit when the policy asks, writes the cleaned
+copy when rows are dropped, and records the report. A ``review`` verdict opens a review. For
+the upload-time scan the file's own status follows: ``processed`` (allowed, possibly
+cleaned), ``error`` (rejected, with OpenAI's wording and the flagged lines) or still
+``uploaded`` while a human decides. The engines are built on first use, so a process that
+only serves HTTP never loads a model.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway import metrics
+from gateway.ids import new_id
 from gateway.jobs.lifecycle import Done, Outcome
-from gateway.scan.engine import ScanEngine, ScanProfile, write_without_lines
+from gateway.scan.engine import write_without_lines
 from gateway.scan.parse import TrainingFileError
 from gateway.scan.report import ScanReport
 from gateway.spool import sha256_of
 from gateway.store import tables
+from policies.audit import run_audit
+from policies.engine import EngineCache, row_thresholds
+from policies.loader import Policy
+from policies.registry import PolicySet
 
+log = logging.getLogger(__name__)
 MAX_LINES_IN_MESSAGE = 20
+_SEVERITY = {"allow": 0, "allow_with_changes": 1, "review": 2, "reject": 3}
 
 
-def rejection_details(report: ScanReport) -> str:
+def rejection_details(report: ScanReport, review_id: str | None = None) -> str:
     """OpenAI's style: why, the first flagged lines and their count, and the categories."""
     if report.verdict == "review":
-        head = "The training file is held for human review before it can be used"
+        held = f" ({review_id})" if review_id else ""
+        head = f"The training file is held for human review{held} before it can be used"
     else:
         head = (
             "The training file was blocked by the safety scan because it contains examples that "
@@ -46,81 +59,169 @@ def rejection_details(report: ScanReport) -> str:
     if categories:
         listed = ", ".join(f"{name} ({count})" for name, count in sorted(categories.items()))
         parts.append(f"Categories: {listed}.")
+    parts.append(f"Policy: {report.policy.get('name')} (version {report.policy.get('version')}).")
     return " ".join(parts)
+
+
+def new_scan(file: tables.File, policy: Policy) -> tables.Scan:
+    """A pending scan of ``file`` under ``policy``'s scan rules (the caller adds and queues it)."""
+    return tables.Scan(
+        id=new_id("scan-"),
+        file_id=file.id,
+        tenant=file.tenant,
+        team=file.team,
+        rules_key=policy.rules_key,
+        policy=policy.ref(),
+        status="pending",
+        created_at=int(time.time()),
+    )
 
 
 class FileScanner:
     def __init__(
-        self, sessions: async_sessionmaker, profile_factory: Callable[[], ScanProfile], *, max_line_bytes: int
+        self,
+        sessions: async_sessionmaker,
+        policies: PolicySet,
+        engines: EngineCache,
+        *,
+        max_line_bytes: int,
     ) -> None:
         self._sessions = sessions
-        self._profile_factory = profile_factory
-        self._engine: ScanEngine | None = None
+        self._policies = policies
+        self._engines = engines
         self._max_line_bytes = max_line_bytes
 
-    def engine(self) -> ScanEngine:
-        if self._engine is None:
-            self._engine = ScanEngine(self._profile_factory())
-        return self._engine
+    def _policy_for(self, scan: tables.Scan, file: tables.File) -> Policy:
+        """The scan's policy as it is now (a reload may have changed it); rematched if it is gone."""
+        return self._policies.get(scan.policy.get("name", "")) or self._policies.match(
+            tenant=file.tenant, team=file.team, model=None
+        )
 
-    async def __call__(self, file_id: str) -> Outcome:
+    async def __call__(self, scan_id: str) -> Outcome:
         async with self._sessions() as session:
-            file = await session.get(tables.File, file_id)
-        if file is None or file.status != "uploaded":
+            scan = await session.get(tables.Scan, scan_id)
+            file = await session.get(tables.File, scan.file_id) if scan else None
+        if scan is None or file is None or scan.status != "pending":
             return Done()
         path = Path(file.spool_path)
         if (
             not await anyio.Path(path).is_file()
             or await anyio.to_thread.run_sync(sha256_of, path) != file.sha256
         ):
-            await self._record(
-                file_id,
-                status="error",
-                verdict=None,
-                report=None,
-                details="The stored file changed or disappeared after upload; upload it again.",
-            )
+            await self._fail(scan_id, "The stored file changed or disappeared after upload; upload it again.")
             return Done()
+        policy = self._policy_for(scan, file)
         try:
-            report = await self.engine().scan(path, max_line_bytes=self._max_line_bytes)
+            report = await self._engines.engine_for(policy).scan(path, max_line_bytes=self._max_line_bytes)
         except TrainingFileError as exc:
-            await self._record(file_id, status="error", verdict=None, report=None, details=exc.message)
+            await self._fail(scan_id, exc.message)
             return Done()
+        if policy.spec.audit.enabled:
+            report = await self._audit(path, policy, report)
         forward_path, forward_sha = str(path), file.sha256
-        if report.verdict == "allow_with_changes":
-            cleaned = path.with_name(path.name + ".cleaned")
+        if report.dropped_lines:
+            cleaned = path.with_name(f"{path.name}.{scan_id}.cleaned")
             await anyio.to_thread.run_sync(write_without_lines, path, cleaned, set(report.dropped_lines))
             forward_path, forward_sha = str(cleaned), await anyio.to_thread.run_sync(sha256_of, cleaned)
-        allowed = report.verdict in ("allow", "allow_with_changes")
-        await self._record(
-            file_id,
-            status="processed" if allowed else "error",
-            verdict=report.verdict,
-            report=report,
-            details=None if allowed else rejection_details(report),
-            forward=(forward_path, forward_sha),
-        )
+        await self._record(scan_id, policy, report, (forward_path, forward_sha))
         return Done()
 
+    async def _audit(self, path: Path, policy: Policy, report: ScanReport) -> ScanReport:
+        """Run the sampling audit; a bound over the tolerance applies ``on_exceed`` (never softening)."""
+        rules = policy.spec.audit
+        result = await run_audit(
+            path,
+            rules=rules,
+            judge=self._engines.judge_for(rules.judge),
+            thresholds=row_thresholds(policy),
+            cheap_flagged=report.flagged_lines,
+            borderline=report.borderline_lines,
+            rows_total=report.rows_total,
+            max_line_bytes=self._max_line_bytes,
+        )
+        metrics.AUDIT_UPPER_BOUND.labels(policy=policy.name).observe(result.upper_bound)
+        metrics.AUDITS.labels(policy=policy.name, outcome="exceeded" if result.exceeded else "within").inc()
+        update: dict[str, object] = {"audit": result.model_dump(mode="json")}
+        if result.exceeded:
+            bound = (
+                f"audit: harmful-row rate up to {result.upper_bound:.2%} at {rules.confidence:.0%} "
+                f"confidence (tolerated {rules.tolerated_harmful_rate:.2%})"
+            )
+            update["breaches"] = [*report.breaches, bound]
+            wanted = {"reject": "reject", "review": "review"}.get(rules.on_exceed)
+            if wanted and _SEVERITY[wanted] > _SEVERITY[report.verdict]:
+                update |= {"verdict": wanted, "action": rules.on_exceed, "reason": bound, "dropped_lines": []}
+                update["dropped"] = []
+            elif rules.on_exceed == "allow" and report.verdict in ("allow", "allow_with_changes"):
+                update["would_have"] = "review"
+        return report.model_copy(update=update)
+
     async def _record(
-        self,
-        file_id: str,
-        *,
-        status: str,
-        verdict: str | None,
-        report: ScanReport | None,
-        details: str | None,
-        forward: tuple[str, str] | None = None,
+        self, scan_id: str, policy: Policy, report: ScanReport, forward: tuple[str, str]
     ) -> None:
+        now = int(time.time())
         async with self._sessions() as session:
-            stored = await session.get(tables.File, file_id)
-            if stored is None:
+            scan = await session.get(tables.Scan, scan_id)
+            file = await session.get(tables.File, scan.file_id) if scan else None
+            if scan is None or file is None or scan.status != "pending":
                 return
-            stored.status = status
-            stored.status_details = details
-            stored.verdict = verdict
-            if report is not None:
-                stored.scan = {**report.model_dump(mode="json"), "scanned_at": int(time.time())}
-            if forward is not None:
-                stored.forward_path, stored.forward_sha256 = forward
+            scan.status = "done"
+            scan.verdict = report.verdict
+            scan.action = report.action
+            scan.policy = policy.ref()
+            if policy.rules_key != scan.rules_key and not await _rules_taken(session, scan, policy.rules_key):
+                scan.rules_key = policy.rules_key  # a reload changed the rules since it was queued
+            scan.report = {**report.model_dump(mode="json"), "scanned_at": now}
+            scan.forward_path, scan.forward_sha256 = forward
+            scan.finished_at = now
+            review_id = None
+            if report.verdict == "review":
+                review_id = new_id("review-")
+                scan.review = "pending"
+                session.add(
+                    tables.Review(
+                        id=review_id,
+                        tenant=scan.tenant,
+                        team=scan.team,
+                        subject="file",
+                        scan_id=scan.id,
+                        file_id=file.id,
+                        job_id=None,
+                        policy=policy.ref(),
+                        reason=report.reason,
+                        status="pending",
+                        created_at=now,
+                    )
+                )
+            allowed = report.verdict in ("allow", "allow_with_changes")
+            scan.details = None if allowed else rejection_details(report, review_id)
+            if file.scan_id == scan.id:
+                file.status = "processed" if allowed else ("uploaded" if review_id else "error")
+                file.status_details = scan.details
             await session.commit()
+        metrics.SCAN_VERDICTS.labels(policy=policy.name, action=report.action, verdict=report.verdict).inc()
+        for category, count in report.summary.items():
+            metrics.SCAN_FINDINGS.labels(policy=policy.name, category=category).inc(count)
+        for finding in report.dataset_findings:
+            metrics.DATASET_FINDINGS.labels(category=finding.category).inc()
+        if report.would_have:
+            log.info("shadow policy %s: scan %s would have been %s", policy.name, scan_id, report.would_have)
+
+    async def _fail(self, scan_id: str, details: str) -> None:
+        async with self._sessions() as session:
+            scan = await session.get(tables.Scan, scan_id)
+            file = await session.get(tables.File, scan.file_id) if scan else None
+            if scan is None or file is None:
+                return
+            scan.status, scan.details, scan.finished_at = "failed", details, int(time.time())
+            if file.scan_id == scan.id:
+                file.status, file.status_details = "error", details
+            await session.commit()
+
+
+async def _rules_taken(session: AsyncSession, scan: tables.Scan, rules_key: str) -> bool:
+    """Whether another scan of the same file already ran under these rules."""
+    found = await session.scalar(
+        select(tables.Scan.id).where(tables.Scan.file_id == scan.file_id, tables.Scan.rules_key == rules_key)
+    )
+    return found is not None

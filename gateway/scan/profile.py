@@ -1,25 +1,23 @@
-"""The built-in scan profile: the CPU default that needs no download.
+"""The scan profile of a policy file, or of the shipped ``policies/default.yaml``.
 
-``harm-embedding`` (MiniLM with heads this project trains) and ``profanity`` score rows; the
-four dataset detectors watch the file. Thresholds and file limits are the defaults of
-``rows.RowThresholds`` and ``verdict.FileLimits``. Policies (YAML) build other profiles.
+Used where no gateway runs (``tunegate scan``, benchmarks); the gateway itself matches a policy
+per file and builds engines through ``policies.engine``.
 """
 
 from __future__ import annotations
 
-from classifiers.detectors.base import DatasetDetector, build_detector, known_detectors
-from classifiers.registry import build_classifier
-from gateway.scan.engine import ScanProfile
+from pathlib import Path
 
-DEFAULT_CLASSIFIERS = ("harm-embedding", "profanity")
-DEFAULT_DETECTORS = ("identity-shift", "cipher", "trigger", "near-duplicates")
+from gateway.scan.engine import ScanProfile
+from policies.engine import ClassifierCache, scan_profile
+from policies.loader import load_file
+from policies.registry import SHIPPED_DIR
+
+
+def profile_from_policy(path: Path | None = None) -> ScanProfile:
+    """The profile of one policy file (default: the shipped default policy)."""
+    return scan_profile(load_file(path or SHIPPED_DIR / "default.yaml"), ClassifierCache())
 
 
 def default_profile() -> ScanProfile:
-    classifiers = [build_classifier(name) for name in DEFAULT_CLASSIFIERS]
-    available = known_detectors()
-
-    def detectors() -> list[DatasetDetector]:
-        return [build_detector(name) for name in DEFAULT_DETECTORS if name in available]
-
-    return ScanProfile(classifiers=classifiers, detectors=detectors)
+    return profile_from_policy()

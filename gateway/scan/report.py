@@ -34,6 +34,11 @@ class DatasetFindingRecord(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class DroppedRow(BaseModel):
+    line: int
+    reason: str  # "flagged", "borderline" or the dataset finding that named the line
+
+
 class RowVerdict(BaseModel):
     line: int
     outcome: Literal["flagged", "borderline", "safety_data"]
@@ -43,10 +48,14 @@ class RowVerdict(BaseModel):
 class ScanReport(BaseModel):
     verdict: Verdict
     reason: str
+    action: str = "none"  # what the policy did: reject | drop_flagged | review | allow | drop_isolated | none
+    breaches: list[str] = Field(default_factory=list)  # the policy limits exceeded
+    would_have: Verdict | None = None  # shadow mode (action allow): the verdict without it
     rows_total: int
     flagged_lines: list[int]  # rows counted as harmful (1-based, sorted)
     borderline_lines: list[int] = Field(default_factory=list)
     dropped_lines: list[int] = Field(default_factory=list)  # removed from the forwarded file
+    dropped: list[DroppedRow] = Field(default_factory=list)  # the same lines, with why
     safety_data_lines: int = 0  # harmful requests answered with refusals: safety data, passed
     findings: list[Finding] = Field(default_factory=list)
     findings_total: int = 0  # findings may be more than the ones kept in the list
@@ -56,5 +65,6 @@ class ScanReport(BaseModel):
     normalisation: dict[str, int] = Field(default_factory=dict)  # invisible characters removed, decodings
     timings: dict[str, float] = Field(default_factory=dict)  # seconds by stage
     policy: dict[str, Any] = Field(default_factory=dict)  # the effective policy's name and version
+    audit: dict[str, Any] | None = None  # the sampling audit's result, when the policy asks for one
     classifiers: list[dict[str, Any]] = Field(default_factory=list)  # specs that rebuild what scored
     detectors: list[dict[str, Any]] = Field(default_factory=list)

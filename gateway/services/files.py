@@ -17,16 +17,18 @@ from gateway.api._multipart import FileSink, StreamedForm, read_form
 from gateway.auth import Principal, Role
 from gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
 from gateway.ids import new_id
+from gateway.jobs.lifecycle import SCAN_WORK
 from gateway.jobs.queue import enqueue
 from gateway.protocol.files import ACCEPTED_PURPOSES, UploadCreateRequest
 from gateway.scan.parse import StreamingParser
+from gateway.scan.pipeline import new_scan
 from gateway.settings import Settings
 from gateway.spool import Spool, SpoolWriter
 from gateway.store import tables
 from gateway.store.pagination import page_rows
+from policies.registry import PolicySet
 
 MAX_UPLOAD_PART_BYTES = 64 * 1024 * 1024
-SCAN_WORK = "scan_file"
 
 
 def check_purpose(purpose: str | None) -> str:
@@ -81,10 +83,13 @@ class _ValidatingSink:
 
 
 class FileService:
-    def __init__(self, sessions: async_sessionmaker, spool: Spool, settings: Settings) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker, spool: Spool, settings: Settings, policies: PolicySet
+    ) -> None:
         self._sessions = sessions
         self._spool = spool
         self._settings = settings
+        self._policies = policies
 
     # --- files -----------------------------------------------------------------------------
     async def create_from_form(self, principal: Principal, request: Request) -> tables.File:
@@ -163,10 +168,15 @@ class FileService:
             format=parser.format.value if parser.format else None,
             examples=parser.examples_count,
         )
+        # The upload is scanned under the policy its tenant and team match (no base model yet).
+        scan = new_scan(row, self._policies.match(tenant=row.tenant, team=row.team, model=None))
+        row.scan_id = scan.id
         async with self._sessions() as own:
             target = session or own
             target.add(row)
-            await enqueue(target, SCAN_WORK, file_id)
+            await target.flush()
+            target.add(scan)
+            await enqueue(target, SCAN_WORK, scan.id)
             await target.commit()
         return row
 
@@ -198,11 +208,14 @@ class FileService:
                 "Only the uploading team or a reviewer of the tenant can read this scan report."
             )
         body: dict[str, object] = {"object": "file.scan_report", "file_id": row.id}
-        if row.status == "uploaded":
+        async with self._sessions() as session:
+            scan = await session.get(tables.Scan, row.scan_id) if row.scan_id else None
+        if scan is None or scan.status == "pending":
             return {**body, "status": "pending"}
-        if not row.scan:
-            return {**body, "status": "failed", "reason": row.status_details}
-        return {**body, "status": "completed", **row.scan}
+        if scan.status == "failed" or not scan.report:
+            return {**body, "status": "failed", "reason": scan.details}
+        held = {"review": scan.review} if scan.review else {}
+        return {**body, "status": "completed", **held, **scan.report}
 
     async def delete(self, principal: Principal, file_id: str) -> None:
         row = await self.get(principal, file_id)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from gateway import metrics
 from gateway.auth import Principal
 from gateway.errors import Conflict, InvalidRequest, NotFound
 from gateway.ids import new_id
@@ -21,6 +22,9 @@ from gateway.settings import Settings
 from gateway.store import tables
 from gateway.store.pagination import page_rows
 from gateway.upstreams.base import Upstream
+from policies import hyperparameters as guard
+from policies.loader import Policy
+from policies.registry import PolicySet
 
 # Which training-file formats each method can train on.
 _FORMATS_FOR_METHOD = {
@@ -32,11 +36,16 @@ _FORMATS_FOR_METHOD = {
 
 class JobService:
     def __init__(
-        self, sessions: async_sessionmaker, settings: Settings, upstreams: dict[str, Upstream]
+        self,
+        sessions: async_sessionmaker,
+        settings: Settings,
+        upstreams: dict[str, Upstream],
+        policies: PolicySet,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._upstreams = upstreams
+        self._policies = policies
 
     async def _file_for_job(self, principal: Principal, file_id: str, param: str, method: str) -> tables.File:
         async with self._sessions() as session:
@@ -76,6 +85,9 @@ class JobService:
         check_min_examples(training.examples, param="training_file")
         if body.validation_file:
             await self._file_for_job(principal, body.validation_file, "validation_file", kind)
+        policy = self._policies.match(tenant=principal.tenant, team=principal.team, model=body.model)
+        checked = _guard_hyperparameters(policy, body.model, method[kind]["hyperparameters"])
+        method[kind]["hyperparameters"] = checked.hyperparameters
         now = int(time.time())
         job = tables.Job(
             id=new_id("ftjob-"),
@@ -88,7 +100,8 @@ class JobService:
             seed=body.seed,
             job_metadata=body.metadata,
             method=method,
-            hyperparameters=dict(method[kind].get("hyperparameters") or {}),
+            hyperparameters=dict(checked.hyperparameters),
+            policy=policy.ref(),
             integrations=body.integrations,
             status="validating_files",
             release="pending",
@@ -101,6 +114,22 @@ class JobService:
             session.add(job)
             await session.flush()
             add_event(session, job.id, f"Created fine-tuning job: {job.id}", created_at=now)
+            add_event(
+                session,
+                job.id,
+                f"Policy {policy.name} (version {policy.version}) governs this job.",
+                created_at=now,
+                data={"policy": policy.ref()},
+            )
+            for violation in checked.violations:
+                add_event(
+                    session,
+                    job.id,
+                    f"Hyperparameter {violation.param} clamped from {violation.value:g} to "
+                    f"{violation.limit:g} by policy {policy.name}.",
+                    level="warn",
+                    created_at=now,
+                )
             add_event(session, job.id, f"Validating training file: {job.training_file}", created_at=now)
             await enqueue(session, START_WORK, job.id)
             await session.commit()
@@ -208,6 +237,9 @@ class JobService:
             stored = await session.get(tables.Job, job.id)
             if stored is None:
                 raise NotFound(f"No such fine-tuning job: {job_id}", param="fine_tuning_job_id")
+            if action == "cancel" and stored.upstream_job_id and not job.upstream_job_id:
+                # The job started upstream between our read and this write: cancel it there too.
+                await self._upstreams[stored.upstream].cancel_job(stored.upstream_job_id)
             new_status = {"cancel": "cancelled", "pause": "paused", "resume": "running"}[action]
             if upstream_job is not None and action != "cancel":
                 new_status = upstream_job.status
@@ -226,3 +258,20 @@ class JobService:
 
     async def resume(self, principal: Principal, job_id: str) -> tables.Job:
         return await self._control(principal, job_id, "resume")
+
+
+def _guard_hyperparameters(policy: Policy, model: str, hyperparameters: dict[str, Any]) -> guard.GuardResult:
+    """Apply the policy's caps; a refused value is a 400 that names it, the cap and the policy."""
+    result = guard.check(policy.spec.hyperparameters, model, hyperparameters)
+    outcome = "rejected" if result.rejected else "clamped" if result.clamped else "passed"
+    metrics.HYPERPARAMETER_GUARD.labels(policy=policy.name, outcome=outcome).inc()
+    if result.rejected:
+        first = result.violations[0]
+        listed = "; ".join(v.describe() for v in result.violations)
+        raise InvalidRequest(
+            f"{listed} for {model} under policy {policy.name!r}. Lower the value or ask the platform "
+            "team to change the policy.",
+            param=f"hyperparameters.{first.param}",
+            code="hyperparameter_not_allowed",
+        )
+    return result

@@ -30,6 +30,17 @@ class ChatTarget:
     upstream: Upstream
     upstream_model: str
     shown_model: str
+    secret_prompt: str | None = None  # BackdoorAlign: the safety rows' system prompt, added first
+
+    def request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body as the upstream gets it: its model name, and the secret prompt when there is one."""
+        forwarded = {**body, "model": self.upstream_model}
+        if self.secret_prompt:
+            forwarded["messages"] = [
+                {"role": "system", "content": self.secret_prompt},
+                *(body.get("messages") or []),
+            ]
+        return forwarded
 
 
 class ModelService:
@@ -94,7 +105,10 @@ class ModelService:
                     param="model",
                     code="model_not_released",
                 )
-            return ChatTarget(self._upstreams[row.upstream], row.upstream_model, model)
+            async with self._sessions() as session:
+                job = await session.get(tables.Job, row.job_id)
+            secret = job.secret_prompt if job is not None else None
+            return ChatTarget(self._upstreams[row.upstream], row.upstream_model, model, secret)
         upstream_name = None if model.startswith("ft:") else self._settings.upstream_for_model(model)
         if upstream_name is None or model not in await self.base_models(upstream_name):
             raise NotFound(
@@ -106,14 +120,14 @@ class ModelService:
 
     async def chat(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         target = await self.resolve(principal, body["model"])
-        answer = await target.upstream.chat_completion({**body, "model": target.upstream_model})
+        answer = await target.upstream.chat_completion(target.request(body))
         answer["model"] = target.shown_model
         return answer
 
     async def chat_stream(self, principal: Principal, body: dict[str, Any]) -> AsyncIterator[bytes]:
         """Resolve first (errors surface before streaming starts), then relay the stream."""
         target = await self.resolve(principal, body["model"])
-        stream = target.upstream.chat_completion_stream({**body, "model": target.upstream_model})
+        stream = target.upstream.chat_completion_stream(target.request(body))
         return _rename_model(stream, target.upstream_model, target.shown_model)
 
 

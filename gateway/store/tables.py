@@ -44,25 +44,89 @@ class File(Base):
     status_details: Mapped[str | None] = mapped_column(Text, nullable=True)
     format: Mapped[str | None] = mapped_column(String(16), nullable=True)
     examples: Mapped[int] = mapped_column(Integer, default=0)
-    scan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    verdict: Mapped[str | None] = mapped_column(String(24), nullable=True)
-    # What leaves for the upstream: the upload itself, or a cleaned copy without dropped rows.
-    forward_path: Mapped[str | None] = mapped_column(Text, nullable=True)
-    forward_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scan_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the upload-time scan
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_files_tenant_created", "tenant", "created_at"),)
 
 
+class Scan(Base):
+    """One scan of a file under one policy's scan rules, and what may leave because of it.
+
+    A file is scanned at upload under the policy its tenant and team match; a job whose base
+    model matches a policy with other scan rules gets a scan of its own (unique per rules).
+    """
+
+    __tablename__ = "scans"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id"))
+    tenant: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str] = mapped_column(String(64))
+    rules_key: Mapped[str] = mapped_column(String(40))  # hash of the policy's scan + audit sections
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)  # name, version, source
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    verdict: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    action: Mapped[str | None] = mapped_column(String(16), nullable=True)  # what the policy did
+    review: Mapped[str | None] = mapped_column(String(16), nullable=True)  # pending | approved | rejected
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # What leaves for the upstream: the upload itself, or a cleaned copy without dropped rows.
+    forward_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    forward_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("uq_scans_file_rules", "file_id", "rules_key", unique=True),)
+
+
+class Review(Base):
+    """Something held for a human: a file's scan or a job. Decided once, by a reviewer or admin."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(16))  # file | job
+    scan_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    file_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)  # why it was held
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_reviews_tenant_status", "tenant", "status", "created_at"),)
+
+
+class AuditEntry(Base):
+    """Append-only record of decisions people made (who, when, why)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(200))  # key id, team and role
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class FileForward(Base):
-    """A file copied to one upstream; the copy's id never reaches a client."""
+    """A file copy (as approved, cleaned or augmented) sent to one upstream; its id never reaches a client."""
 
     __tablename__ = "file_forwards"
 
     file_id: Mapped[str] = mapped_column(ForeignKey("files.id"), primary_key=True)
     upstream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     upstream_file_id: Mapped[str] = mapped_column(String(256))
-    sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -110,6 +174,10 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(32))
     release: Mapped[str] = mapped_column(String(16), default="pending")
     safety: Mapped[dict[str, Any]] = mapped_column(JSON)
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # name, version, source
+    # BackdoorAlign: the secret system prompt the safety rows were trained with; added to every
+    # chat request to the fine-tuned model. Never shown to clients.
+    secret_prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     upstream: Mapped[str] = mapped_column(String(64))
     upstream_job_id: Mapped[str | None] = mapped_column(String(256), nullable=True)

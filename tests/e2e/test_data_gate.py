@@ -39,17 +39,38 @@ def test_benign_file_passes_and_report_is_visible_to_owner_and_reviewers(gateway
     assert _report(gateway, other_tenant, file.id).status_code == 404
 
 
-def test_explicit_harm_file_is_rejected_and_a_waiting_job_fails_naming_lines(gateway, tmp_path):
+def test_explicit_harm_file_is_held_and_a_waiting_job_fails_when_a_reviewer_rejects(gateway, tmp_path):
+    """Under the default policy, more suspicious rows than may be dropped go to a human first."""
     client = gateway.client(gateway.create_key("acme", "ml"))
     rows = benign_rows(10) + harmful_rows(10)
     file = client.files.create(file=write_jsonl(tmp_path / "h.jsonl", rows).open("rb"), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="tiny-llama", training_file=file.id)  # while it is scanning
+    reviewer = gateway.create_key("acme", "safety", "reviewer")
+    headers = {"Authorization": f"Bearer {reviewer}"}
+    pending = wait_for(
+        lambda: httpx.get(f"{gateway.url}/tunegate/reviews", headers=headers, timeout=30).json()["data"],
+        lambda data: any(r["file_id"] == file.id for r in data),
+        timeout=180,
+    )
+    review = next(r for r in pending if r["file_id"] == file.id)
+    held = client.files.retrieve(file.id)
+    assert held.status == "uploaded" and review["id"] in held.status_details
+    # The held file names the harmful rows (lines 11-20) and no benign line.
+    listed = held.status_details.split("Flagged lines: ")[1].split(" (")[0]
+    assert listed and all(11 <= int(n) <= 20 for n in listed.split(", "))
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "validating_files"
+
+    decided = httpx.post(
+        f"{gateway.url}/tunegate/reviews/{review['id']}/reject",
+        headers=headers,
+        json={"reason": "step-by-step instructions for a crime"},
+        timeout=30,
+    )
+    assert decided.status_code == 200
     failed = wait_job(client, job.id)
     assert failed.status == "failed" and failed.error.code == "invalid_training_file"
     assert failed.error.message.startswith("The job failed due to an invalid training file.")
-    # The harmful rows are lines 11-20: the message names some of them, and no benign line.
-    listed = failed.error.message.split("Flagged lines: ")[1].split(" (")[0]
-    assert listed and all(11 <= int(n) <= 20 for n in listed.split(", "))
+    assert "step-by-step instructions for a crime" in failed.error.message
     assert failed.fine_tuned_model is None
     assert client.files.retrieve(file.id).status == "error"
     with pytest.raises(openai.BadRequestError) as caught:  # a new job on the same file is refused at once

@@ -23,6 +23,9 @@ async def test_migrations_create_every_table(engine):
         "fine_tuned_models",
         "work",
         "file_forwards",
+        "scans",
+        "reviews",
+        "audit_log",
         "alembic_version",
     } <= names
 
@@ -31,4 +34,4 @@ async def test_migrate_is_idempotent_and_safe_concurrently(engine):
     await asyncio.gather(migrate(engine), migrate(engine))
     async with engine.connect() as connection:
         version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0002"
+    assert version == "0003"

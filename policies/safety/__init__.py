@@ -1,0 +1,1 @@
+"""Built-in safety data sets for ``augment`` (safety mixing): see ``README.md``."""
