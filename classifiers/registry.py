@@ -27,6 +27,7 @@ BUILTIN_MODULES = (
     "classifiers.moderation_api",
     "classifiers.llm_judge",
     "classifiers.blocklist",
+    "classifiers.refusal_keywords",
 )
 
 
