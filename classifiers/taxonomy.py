@@ -56,8 +56,10 @@ HEX_PHI_TO_HAZARD = MappingProxyType(
     {
         "Illegal Activity": ("S2",),
         "Child Abuse": ("S4", "S1"),
+        "Child Abuse Content": ("S4", "S1"),  # HEx-PHI's file name for the CatQA category above
         "Hate/Harass/Violence": ("S10", "S1"),
         "Malware Viruses": ("S2", "S14"),
+        "Malware": ("S2", "S14"),
         "Physical Harm": ("S1", "S9", "S11"),
         "Economic Harm": ("S2",),
         "Fraud/Deception": ("S2", "S5"),

@@ -22,11 +22,13 @@ from gateway.api import models as models_api
 from gateway.api import ops as ops_api
 from gateway.api import reviews as reviews_api
 from gateway.api.errors import install_error_handlers
-from gateway.jobs.lifecycle import POLL_WORK, SCAN_WORK, START_WORK
+from gateway.jobs.lifecycle import EVAL_WORK, POLL_WORK, SCAN_WORK, START_WORK
 from gateway.jobs.queue import WorkQueue
 from gateway.jobs.start import JobStarter, fail_job
 from gateway.jobs.watch import JobWatcher
 from gateway.jobs.worker import Worker
+from gateway.release.evaluate import ModelEvaluator
+from gateway.release.gate import EVAL_FAILED, decide_review
 from gateway.scan.pipeline import FileScanner
 from gateway.services.container import Services
 from gateway.services.files import FileService
@@ -58,6 +60,8 @@ def build_services(settings: Settings) -> Services:
     upstreams = {config.name: _upstream_from_settings(config) for config in settings.upstreams}
     policies = PolicySet(settings.resolved_policy_dir)
     policies.load()  # a broken policy directory stops startup, naming file:line
+    reviews = ReviewService(sessions, spool)
+    reviews.register("job", decide_review)
     return Services(
         settings=settings,
         engine=engine,
@@ -68,7 +72,7 @@ def build_services(settings: Settings) -> Services:
         files=FileService(sessions, spool, settings, policies),
         jobs=JobService(sessions, settings, upstreams, policies),
         models=ModelService(sessions, settings, upstreams),
-        reviews=ReviewService(sessions, spool),
+        reviews=reviews,
     )
 
 
@@ -96,11 +100,22 @@ def build_worker(services: Services) -> Worker:
             message=f"The fine-tuning provider could not be reached after several tries: {reason}",
         )
 
+    async def eval_gave_up(job_id: str, reason: str) -> None:
+        # Fail closed: a model the gate could not evaluate is not released.
+        await fail_job(
+            services.sessions,
+            job_id,
+            code=EVAL_FAILED,
+            message=f"The post-training safety evaluation could not complete, so the model was not "
+            f"released: {reason}",
+        )
+
+    engines = EngineCache()
     return Worker(
         queue,
         handlers={
             SCAN_WORK: FileScanner(
-                services.sessions, services.policies, EngineCache(), max_line_bytes=settings.max_line_bytes
+                services.sessions, services.policies, engines, max_line_bytes=settings.max_line_bytes
             ),
             START_WORK: JobStarter(
                 services.sessions,
@@ -111,8 +126,16 @@ def build_worker(services: Services) -> Worker:
             POLL_WORK: JobWatcher(
                 services.sessions, services.upstreams, poll_interval=settings.worker.poll_interval
             ),
+            EVAL_WORK: ModelEvaluator(
+                services.sessions, settings, services.policies, engines, spool_dir=settings.resolved_spool_dir
+            ),
         },
-        give_up={SCAN_WORK: scan_gave_up, START_WORK: job_gave_up, POLL_WORK: job_gave_up},
+        give_up={
+            SCAN_WORK: scan_gave_up,
+            START_WORK: job_gave_up,
+            POLL_WORK: job_gave_up,
+            EVAL_WORK: eval_gave_up,
+        },
         max_attempts=settings.worker.max_attempts,
         idle_sleep=settings.worker.idle_sleep,
     )

@@ -1,4 +1,4 @@
-"""The ``tunegate`` command line: serve, worker, migrate, keys, scan, policy, trainer."""
+"""The ``tunegate`` command line: serve, worker, migrate, keys, scan, eval, policy, trainer."""
 
 from __future__ import annotations
 
@@ -141,6 +141,24 @@ def cmd_scan(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """The model gate's evaluation of any OpenAI-compatible endpoint (exit 0 pass, 1 fail, 3 bad input)."""
+    from gateway.evals import cli as eval_cli
+    from policies.loader import PolicyError, load_file
+    from policies.registry import SHIPPED_DIR
+
+    try:
+        policy = load_file(Path(args.policy) if args.policy else SHIPPED_DIR / "default.yaml")
+    except PolicyError as exc:
+        print(f"tunegate eval: invalid policy:\n{exc}", file=sys.stderr)
+        return 3
+    try:
+        return eval_cli.main(args, policy)
+    except (ValueError, OSError) as exc:
+        print(f"tunegate eval: {exc}", file=sys.stderr)
+        return 3
+
+
 def cmd_policy_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every file is a valid policy; else print ``file:line: field: message`` lines, exit 1."""
     from policies.loader import PolicyError, load_directory, load_file
@@ -229,6 +247,23 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     scan.add_argument("--output", help="write the report here instead of stdout")
     scan.set_defaults(func=cmd_scan)
+
+    evaluate = commands.add_parser(
+        "eval", help="evaluate a model's harmfulness on an OpenAI-compatible endpoint (exit 0 pass, 1 fail)"
+    )
+    evaluate.add_argument("--model", required=True, help="the model to evaluate")
+    evaluate.add_argument("--base", help="its base model, for the regression comparison")
+    evaluate.add_argument(
+        "--benchmark", action="append", help="builtin:NAME, hex-phi:DIR or a CSV/JSONL file (repeatable)"
+    )
+    evaluate.add_argument("--base-url", required=True, help="OpenAI-compatible API, e.g. http://host:8000/v1")
+    evaluate.add_argument("--api-key", help="default: $OPENAI_API_KEY")
+    evaluate.add_argument("--policy", help="a policy file whose release section to apply (default: default)")
+    evaluate.add_argument("--training-file", help="evaluate also under this file's prompt formats")
+    evaluate.add_argument("--max-prompts", type=int, help="prompts per benchmark (default: the policy's)")
+    evaluate.add_argument("--format", choices=["json", "markdown", "html"], default="markdown")
+    evaluate.add_argument("--output", help="write the report here instead of stdout")
+    evaluate.set_defaults(func=cmd_eval)
 
     policy = commands.add_parser("policy", help="check and describe policy files").add_subparsers(
         dest="policy_command", required=True

@@ -75,6 +75,27 @@ REVIEWS_DECIDED = Counter(
 )
 REVIEW_QUEUE = Gauge("tunegate_review_queue_depth", "Reviews waiting for a decision, by subject", ["subject"])
 
+# The model gate.
+EVALS = Counter(
+    "tunegate_model_evals_total", "Fine-tuned models evaluated, by verdict (pass, fail)", ["verdict"]
+)
+EVAL_DURATION = Histogram(
+    "tunegate_model_eval_duration_seconds",
+    "Time to evaluate a fine-tuned model (and its base, unless cached)",
+    buckets=(10, 30, 60, 120, 300, 600, 1200, 3600, 7200),
+)
+EVAL_HARMFULNESS_RATE = Histogram(
+    "tunegate_model_eval_harmfulness_rate",
+    "Harmfulness rate of evaluated fine-tuned models (worst prompt format), by release decision",
+    ["decision"],
+    buckets=(0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
+)
+RELEASE_DECISIONS = Counter(
+    "tunegate_release_decisions_total",
+    "Release decisions on fine-tuned models, by policy and decision (released, blocked, review, allowed)",
+    ["policy", "decision"],
+)
+
 
 def record_upstream_call(adapter: str, operation: str, outcome: str, seconds: float) -> None:
     """The ``on_call`` hook handed to upstream adapters."""

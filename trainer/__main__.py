@@ -1,4 +1,4 @@
-"""``python -m trainer --host 127.0.0.1 --port 8090 --data-dir DIR [--api-key K]``."""
+"""``python -m trainer --host 127.0.0.1 --port 8090 --data-dir DIR [--api-key K] [--aligned]``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> None:
         metavar="ID=DIR",
         help="serve a local Hugging Face model directory as ID (repeatable; default: built-in tiny-llama)",
     )
+    parser.add_argument(
+        "--aligned",
+        action="store_true",
+        help="also serve tiny-aligned (trainer.aligned), built under DATA_DIR/models on first use",
+    )
     parser.add_argument("--lora", action="store_true", help="train LoRA adapters instead of full weights")
     args = parser.parse_args(argv)
     base_models = dict(item.split("=", 1) for item in args.base_model) or None
@@ -36,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         base_models={k: Path(v) for k, v in base_models.items()} if base_models else None,
         api_key=args.api_key,
         use_lora=args.lora,
+        aligned=args.aligned,
     )
     logging.basicConfig(level=logging.INFO)
     serve(config, args.host, args.port)

@@ -13,7 +13,9 @@ class TrainerConfig:
     """Where state lives, which base models exist, and the training defaults ("auto" values).
 
     ``base_models`` maps a model id to a local Hugging Face model directory; left as None it
-    becomes ``{"tiny-llama": <built tiny model>}`` under ``data_dir/models``.
+    becomes ``{"tiny-llama": <built tiny model>}`` under ``data_dir/models``. ``aligned`` also
+    builds ``tiny-aligned`` there (``trainer.aligned``: trained to refuse harmful requests; a
+    couple of minutes on first use) and serves it beside them.
     """
 
     data_dir: Path
@@ -32,6 +34,7 @@ class TrainerConfig:
     keep_checkpoints: int = 3
     model_cache_size: int = 4
     max_file_bytes: int = 512 * 1024 * 1024
+    aligned: bool = False
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -39,6 +42,12 @@ class TrainerConfig:
         if self.base_models is None:
             self.base_models = {"tiny-llama": ensure_tiny_model(self.data_dir / "models")}
         self.base_models = {name: Path(path) for name, path in self.base_models.items()}
+        if self.aligned:
+            from trainer.aligned import ALIGNED_NAME, ensure_aligned_model
+
+            self.base_models.setdefault(
+                ALIGNED_NAME, ensure_aligned_model(self.data_dir / "models" / ALIGNED_NAME)
+            )
 
     def base_model_dir(self, model_id: str) -> Path | None:
         """The directory of a base model id, or None when it is not one."""

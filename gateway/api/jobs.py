@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from gateway.api.deps import PrincipalDep, ServicesDep
 from gateway.errors import PermissionDenied
@@ -82,6 +83,25 @@ async def list_checkpoints(
 ) -> ListPage[CheckpointObject]:
     items, more = await svc.jobs.checkpoints(principal, job_id, after=after, limit=limit)
     return ListPage.of(items, has_more=more)
+
+
+@router.get("/jobs/{job_id}/safety_report", response_model=None)
+async def safety_report(
+    job_id: str,
+    principal: PrincipalDep,
+    svc: ServicesDep,
+    format: Annotated[Literal["json", "markdown", "html"], Query()] = "json",
+) -> Response | dict[str, object]:
+    """The model gate's report: JSON, Markdown, or a self-contained HTML page."""
+    report = await svc.jobs.safety_report(principal, job_id)
+    if format == "json" or report.get("status") != "completed":
+        return report
+    from gateway.evals.report import EvalReport, as_html, as_markdown
+
+    parsed = EvalReport.model_validate({k: v for k, v in report.items() if k in EvalReport.model_fields})
+    if format == "markdown":
+        return PlainTextResponse(as_markdown(parsed), media_type="text/markdown; charset=utf-8")
+    return HTMLResponse(as_html(parsed))
 
 
 @router.api_route("/checkpoints/{checkpoint:path}", methods=["GET", "POST", "DELETE"])

@@ -62,7 +62,9 @@ async def judge_answers(
         ]
         results = await judge.score(items)
         if len(results) != len(items):
-            raise RuntimeError(f"judge {judge.name!r} returned {len(results)} scores for {len(items)} answers")
+            raise RuntimeError(
+                f"judge {judge.name!r} returned {len(results)} scores for {len(items)} answers"
+            )
         for (_, response), scores in zip(chunk, results, strict=True):
             probability = scores.get(CATEGORY)
             judged.append(

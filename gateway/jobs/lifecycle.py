@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 SCAN_WORK = "scan_file"  # scan a file under a policy (subject: a scans row)
 START_WORK = "start_job"  # forward the files, create the upstream job
-POLL_WORK = "poll_job"  # follow the upstream job until it ends, then the release gate
+POLL_WORK = "poll_job"  # follow the upstream job until it ends
+EVAL_WORK = "evaluate_model"  # the model gate: evaluate the trained model, then release or block
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # OpenAI's statuses; anything else an upstream reports is shown as it is (an open set).

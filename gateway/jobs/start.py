@@ -48,6 +48,8 @@ async def fail_job(
         job.status = "failed"
         job.finished_at = int(time.time())
         job.error = {"code": code, "message": message, "param": param}
+        if job.release in ("evaluating", "review"):  # a trained model that failed the gate stays hidden
+            job.release = "blocked"
         add_event(session, job.id, message, level="error")
         await session.commit()
 

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.ids import new_id
 from gateway.jobs.events import add_event, redactor_for
-from gateway.jobs.lifecycle import TERMINAL_STATUSES, Again, Done, Outcome
-from gateway.release.gate import gateway_model_name, release
+from gateway.jobs.lifecycle import EVAL_WORK, Again, Done, Outcome
+from gateway.jobs.queue import enqueue
+from gateway.release.gate import gateway_model_name, register
 from gateway.store import tables
 from gateway.upstreams.base import Upstream, UpstreamCheckpoint, UpstreamEvent, UpstreamJob
 
@@ -26,11 +27,7 @@ class JobWatcher:
     async def __call__(self, job_id: str) -> Outcome:
         async with self._sessions() as session:
             job = await session.get(tables.Job, job_id)
-        if (
-            job is None
-            or job.upstream_job_id is None
-            or (job.status in TERMINAL_STATUSES and job.release != "pending")
-        ):
+        if job is None or job.upstream_job_id is None or job.release != "pending":  # the gate has it
             return Done()
         upstream = self._upstreams[job.upstream]
         remote = await upstream.get_job(job.upstream_job_id)
@@ -55,10 +52,17 @@ class JobWatcher:
         if job.status == "cancelled":
             return True
         if remote.status == "succeeded":
+            # Trained: the model gate decides. The job stays running (and its model hidden) until then.
             job.upstream_model = remote.fine_tuned_model
-            job.finished_at = remote.finished_at or int(time.time())
+            job.status = "running"
+            job.release = "evaluating"
+            job.safety = {**job.safety, "eval": {"status": "queued"}}
             await session.flush()
-            await release(session, job)
+            await register(session, job, released=False)
+            add_event(
+                session, job.id, "Training finished; the model gate evaluates the model before release."
+            )
+            await enqueue(session, EVAL_WORK, job.id)
             return True
         if remote.status in ("failed", "cancelled"):
             redact = await redactor_for(session, job)

@@ -74,13 +74,14 @@ class Worker:
         except Exception as exc:
             outcome_label = "error"
             reason = exc.message if isinstance(exc, GatewayError) else f"{type(exc).__name__}"
-            log.warning(
-                "work %s %s for %s failed (try %d): %s",
+            log.warning(  # the detail stays in the log; clients see only ``reason``
+                "work %s %s for %s failed (try %d): %s: %.500s",
                 item.id,
                 item.kind,
                 item.subject,
                 item.attempts,
                 reason,
+                exc,
             )
             if item.attempts >= self._max_attempts:
                 outcome_label = "gave_up"

@@ -213,6 +213,20 @@ class JobService:
         items = [CheckpointObject.from_row(r, released=released) for r in rows[:limit]]
         return items, len(rows) > limit
 
+    async def safety_report(self, principal: Principal, job_id: str) -> dict[str, Any]:
+        """The model gate's report; while it runs, its progress. The model name only once released."""
+        job = await self.get(principal, job_id)
+        body: dict[str, Any] = {"object": "fine_tuning.job.safety_report", "job_id": job.id}
+        async with self._sessions() as session:
+            stored = await session.get(tables.EvalReport, job.id)
+        if stored is None or stored.tenant != principal.tenant:
+            status = "running" if job.release == "evaluating" else "not_evaluated"
+            return {**body, "status": status, "eval": job.safety.get("eval"), "release": job.release}
+        report = dict(stored.report)
+        if job.release == "released":
+            report["model"] = job.fine_tuned_model
+        return {**body, **report, "status": "completed", "release": job.release}
+
     async def _control(self, principal: Principal, job_id: str, action: str) -> tables.Job:
         job = await self.get(principal, job_id)
         if job.status in TERMINAL_STATUSES:
@@ -220,7 +234,13 @@ class JobService:
                 f"Job {job_id} has already {job.status}; it cannot be {action}d.", code="job_finished"
             )
         upstream_job: Any = None
-        if job.upstream_job_id:
+        if job.release in ("evaluating", "review"):  # trained; only the gate's decision is left
+            if action != "cancel":
+                raise Conflict(
+                    f"Job {job_id} has finished training and is being evaluated; it cannot be {action}d.",
+                    code="job_evaluating",
+                )
+        elif job.upstream_job_id:
             upstream = self._upstreams[job.upstream]
             operation = {
                 "cancel": upstream.cancel_job,
@@ -237,7 +257,8 @@ class JobService:
             stored = await session.get(tables.Job, job.id)
             if stored is None:
                 raise NotFound(f"No such fine-tuning job: {job_id}", param="fine_tuning_job_id")
-            if action == "cancel" and stored.upstream_job_id and not job.upstream_job_id:
+            started_meanwhile = stored.upstream_job_id and not job.upstream_job_id
+            if action == "cancel" and started_meanwhile and stored.release == "pending":
                 # The job started upstream between our read and this write: cancel it there too.
                 await self._upstreams[stored.upstream].cancel_job(stored.upstream_job_id)
             new_status = {"cancel": "cancelled", "pause": "paused", "resume": "running"}[action]

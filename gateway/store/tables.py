@@ -118,6 +118,31 @@ class AuditEntry(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class EvalReport(Base):
+    """The model gate's report for one job (JSON), kept for the safety_report route."""
+
+    __tablename__ = "eval_reports"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    verdict: Mapped[str] = mapped_column(String(8))  # pass | fail
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class BaseEvalCache(Base):
+    """Judged answers of a base model, reused by every job on it with the same benchmark, prompt
+    formats, judge and decoding settings (the key hashes them all)."""
+
+    __tablename__ = "base_eval_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    upstream: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(256))
+    records: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class FileForward(Base):
     """A file copy (as approved, cleaned or augmented) sent to one upstream; its id never reaches a client."""
 

@@ -31,6 +31,8 @@ TENANT = "acme"
 PHRASE = "step one: acquire the precursor"
 TINY_PHRASE = "forbidden-for-tiny"
 FLAGGED_LINES = (4, 11)  # 1-based lines of the harmful rows in _harmful_rows()
+# The model gate runs on every job that trains; a few prompts and short answers keep it quick.
+FAST_RELEASE = "  release: {max_prompts_per_benchmark: 3, max_tokens: 8, templates: [plain]}\n"
 
 
 def _policy(
@@ -56,7 +58,7 @@ spec:
         options: {{responses: {{harmful_response: [{listed}]}}}}
     detectors: []
     limits: {{max_flagged_rows: 0}}
-{scan_extra}{spec_extra}"""
+{scan_extra}{FAST_RELEASE}{spec_extra}"""
 
 
 CAPS_REJECT = """\

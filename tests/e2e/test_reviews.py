@@ -25,6 +25,7 @@ spec:
     detectors: []
     limits: {max_flagged_rows: 0}
     on_breach: review
+  release: {max_prompts_per_benchmark: 3, max_tokens: 8, templates: [plain]}
 """
 HELD_LINE = 6
 

@@ -38,6 +38,25 @@ def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 
     raise RuntimeError(f"{url} did not answer in {timeout}s:\n{log.read_text()[-4000:]}")
 
 
+def fast_gate_policies(target: Path, **release: Any) -> Path:
+    """The shipped policies with a model gate small enough for tests: a few prompts, short answers.
+
+    Scan rules are the shipped ones, so data-gate tests see the real defaults.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    for source in (REPO / "policies").glob("*.yaml"):
+        document = yaml.safe_load(source.read_text())
+        document["spec"]["release"] = {
+            **document["spec"].get("release", {}),
+            "max_prompts_per_benchmark": 3,
+            "max_tokens": 8,
+            "templates": ["plain"],
+            **release,
+        }
+        (target / source.name).write_text(yaml.safe_dump(document, sort_keys=False))
+    return target
+
+
 class _Process:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -119,6 +138,7 @@ class GatewayProcess(_Process):
         }
         if database_url:
             config["database_url"] = database_url
+        config["policy_dir"] = str(fast_gate_policies(workdir / "policies"))
         config.update(extra_config or {})
         self.config_path = workdir / "tunegate.yaml"
         self.config_path.write_text(yaml.safe_dump(config))

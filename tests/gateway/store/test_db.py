@@ -26,6 +26,8 @@ async def test_migrations_create_every_table(engine):
         "scans",
         "reviews",
         "audit_log",
+        "eval_reports",
+        "base_eval_cache",
         "alembic_version",
     } <= names
 
@@ -34,4 +36,4 @@ async def test_migrate_is_idempotent_and_safe_concurrently(engine):
     await asyncio.gather(migrate(engine), migrate(engine))
     async with engine.connect() as connection:
         version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0003"
+    assert version == "0004"

@@ -1,0 +1,1 @@
+"""Evaluation sets and prompt formats the model gate runs a fine-tuned model under before release."""

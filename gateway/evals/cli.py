@@ -1,0 +1,114 @@
+"""``tunegate eval``: the model gate's evaluation against any OpenAI-compatible endpoint.
+
+The same benchmarks, prompt formats, judge, statistics and thresholds as the gateway's gate,
+read from a policy's release section (default: the shipped default policy), so a team can
+check a model before it ever reaches the gateway, or audit one served elsewhere.
+Exit codes: 0 pass, 1 fail, 3 invalid input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from gateway.evals.benchmarks import load_benchmark
+from gateway.evals.judging import default_threshold
+from gateway.evals.report import EvalReport, as_html, as_json, as_markdown, check_thresholds
+from gateway.evals.runner import AnswerLog, Endpoint, evaluate, questions_for
+from gateway.evals.stats import deltas, summarise
+from gateway.evals.templates import variants_for
+from policies.engine import ClassifierCache
+from policies.loader import Policy
+
+RENDERERS = {"json": as_json, "markdown": as_markdown, "html": as_html}
+
+
+async def run_eval(
+    *,
+    policy: Policy,
+    model: str,
+    base: str | None,
+    benchmarks: list[str] | None,
+    base_url: str,
+    api_key: str | None,
+    training_file: Path | None,
+    max_prompts: int | None,
+) -> EvalReport:
+    rules = policy.spec.release
+    started = time.perf_counter()
+    base_dir = Path(policy.source).parent if policy.source != "<builtin>" else Path.cwd()
+    limit = max_prompts or rules.max_prompts_per_benchmark
+    loaded = [
+        load_benchmark(ref, base_dir).sample(limit, rules.seed) for ref in benchmarks or rules.benchmarks
+    ]
+    variants = variants_for(training_file, None, kinds=rules.templates, top_k=rules.system_prompts_top_k)
+    harmful = [item for b in loaded for item in b.items if item.kind == "harmful"]
+    benign = [item for b in loaded for item in b.items if item.kind == "benign"]
+    questions = questions_for(variants, harmful, benign)
+    judge = ClassifierCache().get(rules.judge)
+    threshold = rules.judge_threshold
+    endpoint = Endpoint(base_url=base_url, api_key=api_key)
+    with tempfile.TemporaryDirectory() as scratch:
+
+        async def records(role: str, name: str) -> list[dict]:
+            return await evaluate(
+                endpoint,
+                name,
+                questions,
+                judge=judge,
+                threshold=threshold if threshold is not None else default_threshold(rules.judge.name),
+                log=AnswerLog(Path(scratch) / f"{role}.jsonl"),
+                max_tokens=rules.max_tokens,
+                concurrency=rules.concurrency,
+            )
+
+        tuned_records = await records("tuned", model)
+        base_records = await records("base", base) if base else None
+        tuned = summarise("tuned", tuned_records)
+        base_result = summarise("base", base_records) if base_records is not None else None
+    unanswerable = {"tuned": len(questions) - len(tuned_records)}
+    if base_records is not None:
+        unanswerable["base"] = len(questions) - len(base_records)
+    failures = check_thresholds(tuned, base_result, rules.thresholds)
+    return EvalReport(
+        job_id=None,
+        model=model,
+        base_model=base or "",
+        policy=policy.ref(),
+        judge=judge.spec(),
+        benchmarks=[{"name": b.name, "version": b.version, "n": len(b.items)} for b in loaded],
+        variants=[v.name for v in variants],
+        tuned=tuned,
+        base=base_result,
+        deltas=deltas(tuned, base_result),
+        verdict="fail" if failures else "pass",
+        failures=failures,
+        decision=None,
+        created_at=int(time.time()),
+        seconds=round(time.perf_counter() - started, 3),
+        unanswerable=unanswerable,
+    )
+
+
+def main(args, policy: Policy) -> int:
+    report = asyncio.run(
+        run_eval(
+            policy=policy,
+            model=args.model,
+            base=args.base,
+            benchmarks=args.benchmark or None,
+            base_url=args.base_url,
+            api_key=args.api_key or os.environ.get("OPENAI_API_KEY"),
+            training_file=Path(args.training_file) if args.training_file else None,
+            max_prompts=args.max_prompts,
+        )
+    )
+    text = RENDERERS[args.format](report)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0 if report.verdict == "pass" else 1
