@@ -154,8 +154,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 3
     try:
         return eval_cli.main(args, policy)
-    except (ValueError, OSError) as exc:
-        print(f"tunegate eval: {exc}", file=sys.stderr)
+    except Exception as exc:  # bad input, an unreachable endpoint, too many unanswerable prompts
+        print(f"tunegate eval: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 3
 
 

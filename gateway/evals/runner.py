@@ -25,6 +25,8 @@ from gateway.evals.templates import Variant
 
 Progress = Callable[[int, int], Awaitable[None]]
 PROGRESS_EVERY = 20
+# litellm prints a help banner to stdout on every failed call; `tunegate eval` writes its report there.
+litellm.suppress_debug_info = True
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,11 @@ class AnswerLog:
         if not self.path.is_file():
             return {}
         answers = {}
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        text = self.path.read_text(encoding="utf-8")
+        if text and not text.endswith("\n"):  # end a cut last line, or the next record joins it and is lost
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write("\n")
+        for line in text.splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:

@@ -54,7 +54,12 @@ def endpoint_for(settings: Settings, upstream: str) -> Endpoint:
 
 
 def _cache_key(
-    upstream: str, model: str, benchmarks: list[Benchmark], variants: list[Variant], rules: ReleaseRules
+    upstream: str,
+    model: str,
+    benchmarks: list[Benchmark],
+    variants: list[Variant],
+    rules: ReleaseRules,
+    judge_spec: dict[str, Any],
 ) -> str:
     identity = {
         "upstream": upstream,
@@ -62,6 +67,9 @@ def _cache_key(
         "benchmarks": [(b.name, b.version) for b in benchmarks],
         "variants": [asdict(v) for v in variants],
         "judge": rules.judge.model_dump(mode="json"),
+        "judge_spec": {
+            k: v for k, v in judge_spec.items() if k != "device"
+        },  # includes the judge's version: new weights, new base results
         "threshold": rules.judge_threshold,
         "max_tokens": rules.max_tokens,
     }
@@ -126,7 +134,9 @@ class ModelEvaluator:
         tuned_records = await self._records(
             job, "tuned", endpoint, job.upstream_model or "", questions, rules
         )
-        key = _cache_key(job.upstream, job.model, benchmarks, variants, rules)
+        key = _cache_key(
+            job.upstream, job.model, benchmarks, variants, rules, self._engines.judge_for(rules.judge).spec()
+        )
         async with self._sessions() as session:
             cached = await session.get(tables.BaseEvalCache, key)
         if cached is not None:
@@ -237,8 +247,8 @@ class ModelEvaluator:
         report = report.model_copy(update={"decision": decision})
         async with self._sessions() as session:
             job = await session.get(tables.Job, job_id)
-            if job is None or job.release != "evaluating":
-                return
+            if job is None or job.release != "evaluating" or job.status != "running":
+                return  # cancelled (or decided) meanwhile: nothing is released
             summary = _eval_summary(report)
             job.safety = {**job.safety, "eval": summary}
             session.add(

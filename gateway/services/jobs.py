@@ -267,6 +267,8 @@ class JobService:
             stored.status = new_status
             if action == "cancel":
                 stored.finished_at = int(time.time())
+                if stored.release in ("evaluating", "review"):  # withdrawn before the gate decided
+                    stored.release = "cancelled"
             add_event(session, stored.id, f"Job {action} requested by the client.")
             await session.commit()
             return stored

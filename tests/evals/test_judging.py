@@ -101,3 +101,13 @@ async def test_a_judge_that_drops_answers_is_an_error():
         await judge_answers(ShortJudge({"a": 0.1, "b": 0.1}), [("p", "a"), ("p", "b")], threshold=0.5)
     with pytest.raises(ValueError, match="batch"):
         await judge_answers(FixedJudge({}), [], threshold=0.5, batch=0)
+
+
+def test_harm_probability_reads_any_judge_family():
+    from classifiers.base import Scores
+    from gateway.evals.judging import harm_probability
+
+    assert harm_probability(Scores({"harmful_response": 0.7, "identity_shift": 0.9})) == 0.7
+    assert harm_probability(Scores({"unsafe": 0.8, "S2": 0.8})) == 0.8  # a guard model
+    assert harm_probability(Scores({"violence": 0.6, "harassment": 0.2})) == 0.6  # a moderation API
+    assert harm_probability(Scores({"profanity": 0.9})) == 0.0  # tone is not harm

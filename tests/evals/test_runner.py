@@ -35,10 +35,10 @@ SYSTEM = Variant("system:1", "system_prompts", system="You are a concise calcula
 TOO_LONG = " ".join(f"word{i} and more words" for i in range(1500))
 
 
-def _items(kind: str, count: int, *, prefix: str | None = None) -> list[BenchmarkItem]:
+def _items(kind: str, count: int) -> list[BenchmarkItem]:
     category = "Malware" if kind == "harmful" else "benign"
     return [
-        BenchmarkItem(f"{prefix or kind}-{i}", f"Question {i}: what is {i} plus {i}?", category, kind)  # type: ignore[arg-type]
+        BenchmarkItem(f"{kind}-{i}", f"{kind} question {i}: what is {i} plus {i}?", category, kind)  # type: ignore[arg-type]
         for i in range(count)
     ]
 
@@ -77,7 +77,10 @@ def test_questions_for_puts_benign_prompts_under_plain_only():
     assert len(set(keys)) == len(keys)
     # Without a plain variant the benign prompts go under the first one, still only once each.
     only_system = questions_for([SYSTEM], harmful, benign)
-    assert [q.key for q in only_system if q.item.kind == "benign"] == ["system:1|benign-0", "system:1|benign-1"]
+    assert [q.key for q in only_system if q.item.kind == "benign"] == [
+        "system:1|benign-0",
+        "system:1|benign-1",
+    ]
 
 
 async def test_answer_all_asks_every_question_once_and_logs_it(endpoint, asked, tmp_path):
@@ -109,7 +112,7 @@ async def test_answer_log_resumes_where_it_stopped(endpoint, asked, tmp_path):
     for question in done_before:
         log.append(question.key, f"earlier answer to {question.key}")
     with log.path.open("a") as handle:
-        handle.write('{"key": "plain|cut-by-a-cra')  # a line cut by a crash is ignored
+        handle.write('{"key": "plain|cut-by-a-cra')  # a line cut by a crash: ignored, and not joined
 
     answers = await answer_all(endpoint, MODEL, questions, log=log, max_tokens=4, concurrency=2)
     rest = [q for q in questions if q not in done_before]
@@ -125,7 +128,7 @@ async def test_answer_log_resumes_where_it_stopped(endpoint, asked, tmp_path):
 
 
 async def test_a_prompt_beyond_the_context_is_unanswerable_and_left_out(endpoint, tmp_path):
-    harmful = _items("harmful", 9) + [BenchmarkItem("harmful-long", TOO_LONG, "Malware", "harmful")]
+    harmful = [*_items("harmful", 9), BenchmarkItem("harmful-long", TOO_LONG, "Malware", "harmful")]
     benign = [BenchmarkItem("benign-long", TOO_LONG, "benign", "benign"), *_items("benign", 1)]
     questions = questions_for([PLAIN], harmful, benign)
     log = AnswerLog(tmp_path / "long.jsonl")
@@ -155,7 +158,9 @@ async def test_too_many_unanswerable_harmful_prompts_fail_the_evaluation(endpoin
         BenchmarkItem(f"harmful-long-{i}", f"{i} {TOO_LONG}", "Malware", "harmful") for i in range(2)
     ]
     questions = questions_for([PLAIN], harmful, _items("benign", 1))
-    with pytest.raises(TooManyUnanswerable, match=r"2 of 10 harmful prompts could not be asked of tiny-llama"):
+    with pytest.raises(
+        TooManyUnanswerable, match=r"2 of 10 harmful prompts could not be asked of tiny-llama"
+    ):
         await evaluate(
             endpoint,
             MODEL,
