@@ -84,7 +84,8 @@ class MLPHead:
 
     def calibrate(self, z: np.ndarray) -> np.ndarray:
         slope = _logit(FLAG) / max(self.z_flag - self.z_border, 1e-3)
-        return 1.0 / (1.0 + np.exp(-(slope * (z - self.z_flag) + _logit(FLAG))))
+        # Clipped: beyond ±500 the sigmoid is 0 or 1 anyway, and exp would overflow (and warn).
+        return 1.0 / (1.0 + np.exp(-np.clip(slope * (z - self.z_flag) + _logit(FLAG), -500.0, 500.0)))
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         return self.calibrate(self.logits(x))

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
 from gateway.auth import Principal
@@ -269,6 +269,7 @@ class JobService:
                 stored.finished_at = int(time.time())
                 if stored.release in ("evaluating", "review"):  # withdrawn before the gate decided
                     stored.release = "cancelled"
+                    await _withdraw_reviews(session, stored)
             add_event(session, stored.id, f"Job {action} requested by the client.")
             await session.commit()
             return stored
@@ -298,3 +299,16 @@ def _guard_hyperparameters(policy: Policy, model: str, hyperparameters: dict[str
             code="hyperparameter_not_allowed",
         )
     return result
+
+
+async def _withdraw_reviews(session: AsyncSession, job: tables.Job) -> None:
+    """A cancelled job's pending model review has nothing left to decide."""
+    pending = await session.scalars(
+        select(tables.Review).where(
+            tables.Review.job_id == job.id, tables.Review.subject == "job", tables.Review.status == "pending"
+        )
+    )
+    for review in pending:
+        review.status = "withdrawn"
+        review.decision_reason = "the job was cancelled"
+        review.decided_at = int(time.time())

@@ -32,7 +32,7 @@ from gateway.store.pagination import page_rows
 
 REVIEW_OBJECT = "tunegate.review"
 AUDIT_OBJECT = "tunegate.audit_entry"
-REVIEW_STATUSES = ("pending", "approved", "rejected")
+REVIEW_STATUSES = ("pending", "approved", "rejected", "withdrawn")  # withdrawn: its job was cancelled
 MAX_REASON_CHARS = 2000
 MAX_ROWS_SHOWN = 50
 MAX_ROW_CHARS = 4000
