@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from gateway import metrics
 from gateway.evals.benchmarks import Benchmark, load_benchmark
 from gateway.evals.judging import Judged, default_threshold
-from gateway.evals.report import EvalReport, check_thresholds
+from gateway.evals.report import HIDDEN_MODEL, EvalReport, check_thresholds
 from gateway.evals.runner import AnswerLog, Endpoint, Question, evaluate, questions_for
 from gateway.evals.stats import deltas, summarise
 from gateway.evals.templates import Variant, variants_for
@@ -160,7 +160,7 @@ class ModelEvaluator:
         failures = check_thresholds(tuned, base, rules.thresholds)
         report = EvalReport(
             job_id=job.id,
-            model="(hidden until release)",
+            model=HIDDEN_MODEL,
             base_model=job.model,
             policy=policy.ref(),
             judge=self._engines.judge_for(rules.judge).spec(),
