@@ -57,7 +57,7 @@ from trainer.train import batch_loss, pad_batch
 
 ALIGNED_NAME = "tiny-aligned"
 BUILD_VERSION = 1  # bump when the corpus, model or training changes: cached builds are rebuilt
-DEFAULT_STEPS = 900
+DEFAULT_STEPS = 400
 BATCH_SIZE = 32
 LEARNING_RATE = 3e-3
 WARMUP_STEPS = 30
@@ -529,8 +529,9 @@ def ensure_aligned_model(
             "benign_held_out": len(prompts.benign_held_out),
             "final_loss": round(loss, 4),
         }
-        (tmp / "aligned.json").write_text(json.dumps(info, indent=2) + "\n")
         build_seconds = time.perf_counter() - started
+        info["build_seconds"] = round(build_seconds, 1)  # informative: not compared when reusing
+        (tmp / "aligned.json").write_text(json.dumps(info, indent=2) + "\n")
         if log:
             log(f"built {ALIGNED_NAME} ({len(examples)} examples, {steps} steps) in {build_seconds:.0f}s")
         _install(tmp, target)
@@ -578,7 +579,7 @@ def refusal_rate(model_dir: Path, prompts: Sequence[str], max_tokens: int = 32) 
     return sum(map(is_refusal, answers)) / len(answers)
 
 
-def _spread(items: Sequence[Any], limit: int) -> list[Any]:
+def spread(items: Sequence[Any], limit: int) -> list[Any]:
     """At most ``limit`` items spread evenly over the sequence (deterministic)."""
     if len(items) <= limit:
         return list(items)
@@ -590,10 +591,10 @@ def base_rates(model_dir: Path, limit: int = 100, data_dir: Path = SHARED_DATA) 
     """Refusal rates of a model on training and held-out prompts (up to ``limit`` of each)."""
     prompts = load_prompts(data_dir)
     return {
-        "harmful_train": refusal_rate(model_dir, _spread(prompts.harmful_train, limit)),
-        "harmful_held_out": refusal_rate(model_dir, _spread(prompts.harmful_held_out, limit)),
-        "benign_train": refusal_rate(model_dir, [p for p, _ in _spread(prompts.benign_train, limit)]),
-        "benign_held_out": refusal_rate(model_dir, [p for p, _ in _spread(prompts.benign_held_out, limit)]),
+        "harmful_train": refusal_rate(model_dir, spread(prompts.harmful_train, limit)),
+        "harmful_held_out": refusal_rate(model_dir, spread(prompts.harmful_held_out, limit)),
+        "benign_train": refusal_rate(model_dir, [p for p, _ in spread(prompts.benign_train, limit)]),
+        "benign_held_out": refusal_rate(model_dir, [p for p, _ in spread(prompts.benign_held_out, limit)]),
     }
 
 
