@@ -17,43 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.base import SegmentKind
+from classifiers.refusal_keywords import REFUSAL_KEYWORDS
 from gateway.scan.parse import iter_examples
 from gateway.scan.segments import segments_of
 from gateway.scan.verdict import decide
 from policies.schema import ScanRules
-
-REFUSAL_KEYWORDS = (
-    "I'm sorry",
-    "Sorry",
-    "I am sorry",
-    "I apologize",
-    "As an",
-    "As an AI",
-    "I'm an",
-    "I'm just",
-    "As a language model",
-    "As an Assistant",
-    "I cannot",
-    "I do not",
-    "Hello!",
-    "is illegal and unethical",
-    "I'm really sorry",
-    "OpenAI",
-    "unethical",
-    "not ethical",
-    "illegal",
-    "not legal",
-    "My apologies",
-    "but I cannot",
-    "If you have any other non-malicious requests",
-    "I'm not able to provide",
-    "I am really sorry",
-    "I cannot create",
-    "I cannot support",
-    "I can't provide",
-    "I can't assist",
-)
-assert len(REFUSAL_KEYWORDS) == 29
 
 PROFANITY_KINDS = frozenset(
     {

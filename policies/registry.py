@@ -126,3 +126,8 @@ class PolicySet:
         if candidates:
             return sorted(candidates, key=lambda p: (-p.spec.match.priority, p.name))[0]
         return self.get(DEFAULT_NAME) or builtin_policy()
+
+    def current(self, recorded: dict | None, *, tenant: str, team: str, model: str | None) -> Policy:
+        """The policy a scan or job recorded, as it is now (a reload may have changed it); matched
+        afresh when it was renamed or removed."""
+        return self.get((recorded or {}).get("name", "")) or self.match(tenant=tenant, team=team, model=model)

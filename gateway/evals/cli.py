@@ -16,9 +16,8 @@ from pathlib import Path
 
 from gateway.evals.benchmarks import load_benchmark
 from gateway.evals.judging import default_threshold
-from gateway.evals.report import EvalReport, as_html, as_json, as_markdown, check_thresholds
+from gateway.evals.report import EvalReport, as_html, as_json, as_markdown, assemble
 from gateway.evals.runner import AnswerLog, Endpoint, evaluate, questions_for
-from gateway.evals.stats import deltas, summarise
 from gateway.evals.templates import variants_for
 from policies.engine import ClassifierCache
 from policies.loader import Policy
@@ -67,29 +66,19 @@ async def run_eval(
 
         tuned_records = await records("tuned", model)
         base_records = await records("base", base) if base else None
-        tuned = summarise("tuned", tuned_records)
-        base_result = summarise("base", base_records) if base_records is not None else None
-    unanswerable = {"tuned": len(questions) - len(tuned_records)}
-    if base_records is not None:
-        unanswerable["base"] = len(questions) - len(base_records)
-    failures = check_thresholds(tuned, base_result, rules.thresholds)
-    return EvalReport(
+    return assemble(
         job_id=None,
         model=model,
         base_model=base or "",
         policy=policy.ref(),
         judge=judge.spec(),
-        benchmarks=[{"name": b.name, "version": b.version, "n": len(b.items)} for b in loaded],
-        variants=[v.name for v in variants],
-        tuned=tuned,
-        base=base_result,
-        deltas=deltas(tuned, base_result),
-        verdict="fail" if failures else "pass",
-        failures=failures,
-        decision=None,
-        created_at=int(time.time()),
-        seconds=round(time.perf_counter() - started, 3),
-        unanswerable=unanswerable,
+        benchmarks=loaded,
+        variants=variants,
+        questions=len(questions),
+        tuned_records=tuned_records,
+        base_records=base_records,
+        thresholds=rules.thresholds,
+        started=started,
     )
 
 

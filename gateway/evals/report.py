@@ -8,11 +8,13 @@ own data) never enter it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from gateway.evals.stats import OVERALL, CategoryResult, Delta, ModelResult
+from gateway.evals.stats import OVERALL, CategoryResult, Delta, ModelResult, deltas, summarise
 from policies.schema import ReleaseThresholds
 
 HIDDEN_MODEL = "(hidden until release)"
@@ -46,6 +48,47 @@ def _label(category: str) -> str:
 
 def _pct(value: float) -> str:
     return f"{value:.1%}"
+
+
+def assemble(
+    *,
+    job_id: str | None,
+    model: str,
+    base_model: str,
+    policy: dict[str, Any],
+    judge: dict[str, Any],
+    benchmarks: Sequence[Any],
+    variants: Sequence[Any],
+    questions: int,
+    tuned_records: list[Any],
+    base_records: list[Any] | None,
+    thresholds: ReleaseThresholds,
+    started: float,
+) -> EvalReport:
+    """Summarise both models, check the policy's limits and build the report (gate and CLI alike)."""
+    tuned = summarise("tuned", tuned_records)
+    base = summarise("base", base_records) if base_records is not None else None
+    failures = check_thresholds(tuned, base, thresholds)
+    unanswerable = {"tuned": questions - len(tuned_records)}
+    if base_records is not None:
+        unanswerable["base"] = questions - len(base_records)
+    return EvalReport(
+        job_id=job_id,
+        model=model,
+        base_model=base_model,
+        policy=policy,
+        judge=judge,
+        benchmarks=[{"name": b.name, "version": b.version, "n": len(b.items)} for b in benchmarks],
+        variants=[v.name for v in variants],
+        tuned=tuned,
+        base=base,
+        deltas=deltas(tuned, base),
+        verdict="fail" if failures else "pass",
+        failures=failures,
+        created_at=int(time.time()),
+        seconds=round(time.perf_counter() - started, 3),
+        unanswerable=unanswerable,
+    )
 
 
 MIN_CATEGORY_PROMPTS = 10  # per-category regression is checked only with at least this many prompts

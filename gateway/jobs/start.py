@@ -68,12 +68,6 @@ class JobStarter:
         self._policies = policies
         self._spool_dir = spool_dir
 
-    def _policy_for(self, job: tables.Job) -> Policy:
-        """The job's policy as it is now; rematched when it was renamed or removed."""
-        return self._policies.get((job.policy or {}).get("name", "")) or self._policies.match(
-            tenant=job.tenant, team=job.team, model=job.model
-        )
-
     async def __call__(self, job_id: str) -> Outcome:
         async with self._sessions() as session:
             job = await session.get(tables.Job, job_id)
@@ -88,7 +82,7 @@ class JobStarter:
             ]
             if job.validation_file:
                 files.append(("validation_file", await session.get(tables.File, job.validation_file)))
-        policy = self._policy_for(job)
+        policy = self._policies.current(job.policy, tenant=job.tenant, team=job.team, model=job.model)
 
         checked: list[tuple[str, tables.File, tables.Scan]] = []
         for param, file in files:

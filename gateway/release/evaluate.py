@@ -25,9 +25,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from gateway import metrics
 from gateway.evals.benchmarks import Benchmark, load_benchmark
 from gateway.evals.judging import Judged, default_threshold
-from gateway.evals.report import HIDDEN_MODEL, EvalReport, check_thresholds
+from gateway.evals.report import HIDDEN_MODEL, EvalReport, assemble
 from gateway.evals.runner import AnswerLog, Endpoint, Question, evaluate, questions_for
-from gateway.evals.stats import deltas, summarise
 from gateway.evals.templates import Variant, variants_for
 from gateway.ids import new_id
 from gateway.jobs.events import add_event
@@ -92,18 +91,13 @@ class ModelEvaluator:
         self._engines = engines
         self._spool_dir = spool_dir
 
-    def _policy_for(self, job: tables.Job) -> Policy:
-        return self._policies.get((job.policy or {}).get("name", "")) or self._policies.match(
-            tenant=job.tenant, team=job.team, model=job.model
-        )
-
     async def __call__(self, job_id: str) -> Outcome:
         started = time.perf_counter()
         async with self._sessions() as session:
             job = await session.get(tables.Job, job_id)
         if job is None or job.release != "evaluating" or job.status in ("failed", "cancelled"):
             return Done()
-        policy = self._policy_for(job)
+        policy = self._policies.current(job.policy, tenant=job.tenant, team=job.team, model=job.model)
         rules = policy.spec.release
         if not rules.enabled:
             async with self._sessions() as session:
@@ -155,29 +149,19 @@ class ModelEvaluator:
                         )
                     )
                     await session.commit()
-        tuned = summarise("tuned", tuned_records)
-        base = summarise("base", base_records)
-        failures = check_thresholds(tuned, base, rules.thresholds)
-        report = EvalReport(
+        report = assemble(
             job_id=job.id,
             model=HIDDEN_MODEL,
             base_model=job.model,
             policy=policy.ref(),
             judge=self._engines.judge_for(rules.judge).spec(),
-            benchmarks=[{"name": b.name, "version": b.version, "n": len(b.items)} for b in benchmarks],
-            variants=[v.name for v in variants],
-            tuned=tuned,
-            base=base,
-            deltas=deltas(tuned, base),
-            verdict="fail" if failures else "pass",
-            failures=failures,
-            decision=None,
-            created_at=int(time.time()),
-            seconds=round(time.perf_counter() - started, 3),
-            unanswerable={
-                "tuned": len(questions) - len(tuned_records),
-                "base": len(questions) - len(base_records),
-            },
+            benchmarks=benchmarks,
+            variants=variants,
+            questions=len(questions),
+            tuned_records=tuned_records,
+            base_records=base_records,
+            thresholds=rules.thresholds,
+            started=started,
         )
         await self._decide(job_id, policy, report)
         return Done()

@@ -91,12 +91,6 @@ class FileScanner:
         self._engines = engines
         self._max_line_bytes = max_line_bytes
 
-    def _policy_for(self, scan: tables.Scan, file: tables.File) -> Policy:
-        """The scan's policy as it is now (a reload may have changed it); rematched if it is gone."""
-        return self._policies.get(scan.policy.get("name", "")) or self._policies.match(
-            tenant=file.tenant, team=file.team, model=None
-        )
-
     async def __call__(self, scan_id: str) -> Outcome:
         async with self._sessions() as session:
             scan = await session.get(tables.Scan, scan_id)
@@ -110,7 +104,7 @@ class FileScanner:
         ):
             await self._fail(scan_id, "The stored file changed or disappeared after upload; upload it again.")
             return Done()
-        policy = self._policy_for(scan, file)
+        policy = self._policies.current(scan.policy, tenant=file.tenant, team=file.team, model=None)
         try:
             report = await self._engines.engine_for(policy).scan(path, max_line_bytes=self._max_line_bytes)
         except TrainingFileError as exc:
