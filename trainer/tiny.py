@@ -111,13 +111,20 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     return wrapped
 
 
-def build_model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
-    """A 2-layer Llama with random (seeded) weights sized to the tokenizer."""
+def build_model(
+    tokenizer: PreTrainedTokenizerFast,
+    *,
+    hidden: int = 64,
+    intermediate: int = 128,
+    layers: int = 2,
+    seed: int = SEED,
+) -> LlamaForCausalLM:
+    """A small Llama (2 layers by default) with random (seeded) weights sized to the tokenizer."""
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=4,
         max_position_embeddings=512,
@@ -126,7 +133,7 @@ def build_model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
         eos_token_id=[tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|end|>")],
         tie_word_embeddings=True,
     )
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     return LlamaForCausalLM(config)
 
 
