@@ -151,6 +151,9 @@ def _watch_policies(policies: PolicySet, interval: float) -> asyncio.Task:
     return asyncio.create_task(policies.watch(interval))
 
 
+_KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
 class _RequestMetrics(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         started = time.perf_counter()
@@ -162,10 +165,9 @@ class _RequestMetrics(BaseHTTPMiddleware):
         finally:
             route = request.scope.get("route")
             template = getattr(route, "path", "unmatched")
-            metrics.HTTP_REQUESTS.labels(route=template, method=request.method, status=str(status)).inc()
-            metrics.HTTP_DURATION.labels(route=template, method=request.method).observe(
-                time.perf_counter() - started
-            )
+            method = request.method if request.method in _KNOWN_METHODS else "other"  # bounded labels
+            metrics.HTTP_REQUESTS.labels(route=template, method=method, status=str(status)).inc()
+            metrics.HTTP_DURATION.labels(route=template, method=method).observe(time.perf_counter() - started)
 
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
@@ -200,10 +202,23 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
 
 
 async def run_worker_forever(settings: Settings) -> None:
-    """``tunegate worker``: background work only, no HTTP."""
+    """``tunegate worker``: background work only; /metrics on ``worker.metrics_port`` when set.
+
+    SIGTERM and SIGINT stop claiming work and let the running items finish (as PID 1 in a
+    container, a process without a handler would ignore SIGTERM until killed).
+    """
     services = build_services(settings)
     await migrate(services.engine)
     worker = build_worker(services)
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(stop_signal, worker.stop)
+    if settings.worker.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker.metrics_port, addr=settings.host)
+        log.info("worker metrics on %s:%d/metrics", settings.host, settings.worker.metrics_port)
     watcher = _watch_policies(services.policies, settings.policy_reload_interval)
     try:
         await worker.run()

@@ -70,6 +70,9 @@ class WorkerSettings(BaseModel):
     idle_sleep: float = Field(default=0.5, gt=0, description="seconds a worker waits when no work is due")
     lease_seconds: float = Field(default=60.0, gt=1)
     max_attempts: int = Field(default=8, ge=1, description="tries of one work item before it fails")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="`tunegate worker` serves /metrics here when set"
+    )
 
 
 def _local_trainer_upstream() -> list[UpstreamSettings]:
