@@ -41,7 +41,7 @@ PREFIX = "tunegate_"
 # label must be added here on purpose, after checking that its values cannot grow with traffic.
 ALLOWED_LABELS = {
     "route": "route template (`/v1/files/{file_id}`) or `unmatched`",
-    "method": "HTTP method: one of the seven standard ones, anything else is \"other\"",
+    "method": 'HTTP method: one of the seven standard ones, anything else is "other"',
     "status": "HTTP status code, or a job status",
     "adapter": "a configured upstream name",
     "operation": "an adapter operation (create_job, get_job, ...)",
