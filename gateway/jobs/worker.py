@@ -62,10 +62,18 @@ class Worker:
 
     async def run_one(self, item: Claimed) -> None:
         started = time.perf_counter()
-        heartbeat = asyncio.create_task(self._keep_lease(item.id))
+        handler = asyncio.create_task(self._handlers[item.kind](item.subject))
+        heartbeat = asyncio.create_task(self._keep_lease(item.id, handler))
         outcome_label = "done"
         try:
-            outcome = await self._handlers[item.kind](item.subject)
+            try:
+                outcome = await handler
+            except asyncio.CancelledError:
+                if not heartbeat.done():
+                    raise  # the worker itself is being cancelled
+                # Lost the lease: another process owns this item now; leave it to that process.
+                outcome_label = "lease_lost"
+                return
             if isinstance(outcome, Again):
                 outcome_label = "again"
                 await self._queue.retry_later(item.id, outcome.delay, reset_attempts=not outcome.counts)
@@ -95,9 +103,18 @@ class Worker:
             metrics.WORK_PROCESSED.labels(kind=item.kind, outcome=outcome_label).inc()
             metrics.WORK_DURATION.labels(kind=item.kind).observe(time.perf_counter() - started)
 
-    async def _keep_lease(self, work_id: str) -> None:
+    async def _keep_lease(self, work_id: str, handler: asyncio.Task) -> None:
+        """Renew the lease while the handler runs; if it is lost, stop the handler so that two
+        processes never act on one item (a later renewal may still succeed after a database blip)."""
+        interval = self._queue.lease_seconds / 3
         while True:
-            await asyncio.sleep(self._queue.lease_seconds / 3)
-            if not await self._queue.renew(work_id):
-                log.warning("lost the lease on work %s", work_id)
+            await asyncio.sleep(interval)
+            try:
+                renewed = await self._queue.renew(work_id)
+            except Exception:  # the database may be briefly unavailable: try again before the lease ends
+                log.exception("renewing the lease on work %s failed", work_id)
+                continue
+            if not renewed:
+                log.warning("lost the lease on work %s; stopping its handler", work_id)
+                handler.cancel()
                 return

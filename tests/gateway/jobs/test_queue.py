@@ -77,3 +77,34 @@ async def test_enqueue_reopens_done_work_once(sessions):  # noqa: F811
     async with sessions() as session:
         rows = (await session.scalars(select(Work))).all()
     assert len(rows) == 1 and rows[0].done_at is None
+
+
+async def test_a_handler_that_loses_its_lease_is_stopped(sessions):  # noqa: F811
+    """Another process took the item (our lease expired while we were stalled): we stop acting on it."""
+    from gateway.jobs.lifecycle import Done
+    from gateway.jobs.worker import Worker
+
+    queue = WorkQueue(sessions, owner="a", lease_seconds=1.5)
+    async with sessions() as session:
+        await enqueue(session, "slow", "subject-1")
+        await session.commit()
+    claimed = (await queue.claim(["slow"]))[0]
+    stopped = asyncio.Event()
+
+    async def slow(_subject: str) -> Done:
+        async with sessions() as session:  # another process steals the lease meanwhile
+            await session.execute(update(Work).where(Work.id == claimed.id).values(lease_owner="b"))
+            await session.commit()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+        return Done()
+
+    worker = Worker(queue, {"slow": slow}, {}, max_attempts=3, idle_sleep=0.1)
+    await asyncio.wait_for(worker.run_one(claimed), timeout=10)
+    assert stopped.is_set()
+    async with sessions() as session:
+        row = await session.scalar(select(Work).where(Work.id == claimed.id))
+    assert row.lease_owner == "b" and row.done_at is None  # left to the process that owns it
