@@ -98,6 +98,7 @@ class ModelService:
     async def resolve(self, principal: Principal, model: str) -> ChatTarget:
         async with self._sessions() as session:
             row = await session.get(tables.FineTunedModel, model)
+            job = await session.get(tables.Job, row.job_id) if row is not None else None
         if row is not None and row.tenant == principal.tenant:
             if not row.released:
                 raise PermissionDenied(
@@ -105,8 +106,6 @@ class ModelService:
                     param="model",
                     code="model_not_released",
                 )
-            async with self._sessions() as session:
-                job = await session.get(tables.Job, row.job_id)
             secret = job.secret_prompt if job is not None else None
             return ChatTarget(self._upstreams[row.upstream], row.upstream_model, model, secret)
         upstream_name = None if model.startswith("ft:") else self._settings.upstream_for_model(model)
