@@ -47,13 +47,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from classifiers.refusal_keywords import is_refusal
 from trainer import tiny
 from trainer.data import Encoded, encode
-from trainer.tiny import CHAT_TEMPLATE, SPECIAL_TOKENS, _corpus
+from trainer.tiny import _corpus
 from trainer.train import batch_loss, pad_batch
 
 ALIGNED_NAME = "tiny-aligned"
@@ -397,26 +396,7 @@ def build_tokenizer(rows: Sequence[dict[str, Any]]) -> PreTrainedTokenizerFast:
     texts = list(_corpus())
     texts += [m["content"] for row in rows for m in row["messages"]]
     texts += list(REFUSALS) + list(SYSTEM_SENTENCES) + list(GENERIC_ANSWERS)
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
-    bpe = trainers.BpeTrainer(
-        vocab_size=VOCAB_SIZE,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(texts, trainer=bpe)
-    wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        pad_token="<|pad|>",
-        bos_token="<|bos|>",
-        eos_token="<|eos|>",
-        additional_special_tokens=SPECIAL_TOKENS[3:],
-    )
-    wrapped.chat_template = CHAT_TEMPLATE
-    return wrapped
+    return tiny.build_tokenizer(texts, vocab_size=VOCAB_SIZE)
 
 
 def build_model(tokenizer: PreTrainedTokenizerFast, seed: int) -> LlamaForCausalLM:
