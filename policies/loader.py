@@ -8,6 +8,7 @@ of its canonical JSON, so a comment or key order change does not change it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class Policy:
         """What reports, scans and jobs record: which policy, which version, which file (no server path)."""
         return {"name": self.name, "version": self.version, "source": Path(self.source).name}
 
-    @property
+    @functools.cached_property
     def rules_key(self) -> str:
         """What a scan depends on (scan and audit rules): equal keys can share one scan of a file."""
         return _digest({s: getattr(self.spec, s).model_dump(mode="json") for s in ("scan", "audit")})

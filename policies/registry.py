@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import functools
 import hashlib
 import logging
 import threading
@@ -30,8 +31,10 @@ DEFAULT_NAME = "default"
 BUILTIN_YAML = "apiVersion: tunegate.io/v1\nkind: Policy\nmetadata:\n  name: builtin-default\n"
 
 
+@functools.cache
 def builtin_policy() -> Policy:
-    """The schema's defaults, used when no directory policy matches and none is named ``default``."""
+    """The schema's defaults, used when no directory policy matches and none is named ``default``
+    (parsed once: ``match`` may fall back to it on every request)."""
     return parse_policy(BUILTIN_YAML, "<builtin>")
 
 

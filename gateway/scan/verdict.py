@@ -137,11 +137,10 @@ def _apply(
             "reject",
             f"{reason}; a dataset finding cannot be cleaned by dropping rows",
             "reject",
-            tuple(breach.messages),
+            breaches,
         )
     if action == "drop_flagged":
-        why = dict(reported)
-        dropped = tuple(DroppedRow(line=line, reason=text) for line, text in sorted(why.items()))
+        dropped = tuple(DroppedRow(line=line, reason=text) for line, text in sorted(reported.items()))
         if rows_total - len(dropped) < MIN_ROWS_LEFT:
             return Decision(
                 "reject",
