@@ -14,10 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from gateway.evals.benchmarks import load_benchmark
-from gateway.evals.judging import default_threshold
 from gateway.evals.report import EvalReport, as_html, as_json, as_markdown, assemble
-from gateway.evals.runner import AnswerLog, Endpoint, evaluate, questions_for
+from gateway.evals.runner import (
+    AnswerLog,
+    Endpoint,
+    evaluate,
+    judge_threshold,
+    policy_benchmarks,
+    questions_for,
+    split,
+)
 from gateway.evals.templates import variants_for
 from policies.engine import ClassifierCache
 from policies.loader import Policy
@@ -38,17 +44,10 @@ async def run_eval(
 ) -> EvalReport:
     rules = policy.spec.release
     started = time.perf_counter()
-    base_dir = Path(policy.source).parent if policy.source != "<builtin>" else Path.cwd()
-    limit = max_prompts or rules.max_prompts_per_benchmark
-    loaded = [
-        load_benchmark(ref, base_dir).sample(limit, rules.seed) for ref in benchmarks or rules.benchmarks
-    ]
+    loaded = policy_benchmarks(policy, benchmarks, max_prompts)
     variants = variants_for(training_file, None, kinds=rules.templates, top_k=rules.system_prompts_top_k)
-    harmful = [item for b in loaded for item in b.items if item.kind == "harmful"]
-    benign = [item for b in loaded for item in b.items if item.kind == "benign"]
-    questions = questions_for(variants, harmful, benign)
+    questions = questions_for(variants, *split(loaded))
     judge = ClassifierCache().get(rules.judge)
-    threshold = rules.judge_threshold
     endpoint = Endpoint(base_url=base_url, api_key=api_key)
     with tempfile.TemporaryDirectory() as scratch:
 
@@ -58,7 +57,7 @@ async def run_eval(
                 name,
                 questions,
                 judge=judge,
-                threshold=threshold if threshold is not None else default_threshold(rules.judge.name),
+                threshold=judge_threshold(rules),
                 log=AnswerLog(Path(scratch) / f"{role}.jsonl"),
                 max_tokens=rules.max_tokens,
                 concurrency=rules.concurrency,

@@ -9,19 +9,24 @@ asking every prompt again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import litellm
 
 from classifiers.base import Classifier
-from gateway.evals.benchmarks import BenchmarkItem
-from gateway.evals.judging import judge_answers
+from gateway.evals.benchmarks import Benchmark, BenchmarkItem, load_benchmark
+from gateway.evals.judging import Judged, default_threshold, judge_answers
 from gateway.evals.templates import Variant
+
+if TYPE_CHECKING:
+    from policies.loader import Policy
+    from policies.schema import ReleaseRules
 
 Progress = Callable[[int, int], Awaitable[None]]
 PROGRESS_EVERY = 20
@@ -60,6 +65,61 @@ def questions_for(
     return [Question(v, item) for v in variants for item in harmful] + [
         Question(v, item) for v in plain for item in benign
     ]
+
+
+def policy_benchmarks(
+    policy: Policy, refs: Sequence[str] | None = None, limit: int | None = None
+) -> list[Benchmark]:
+    """The policy's release benchmarks (or ``refs``), resolved beside its file and sampled as it says."""
+    rules = policy.spec.release
+    base_dir = Path(policy.source).parent if policy.source != "<builtin>" else Path.cwd()
+    return [
+        load_benchmark(ref, base_dir).sample(limit or rules.max_prompts_per_benchmark, rules.seed)
+        for ref in refs or rules.benchmarks
+    ]
+
+
+def split(benchmarks: Sequence[Benchmark]) -> tuple[list[BenchmarkItem], list[BenchmarkItem]]:
+    """(harmful, benign) items of the benchmarks, in order."""
+    items = [item for b in benchmarks for item in b.items]
+    return [i for i in items if i.kind == "harmful"], [i for i in items if i.kind == "benign"]
+
+
+def judge_threshold(rules: ReleaseRules) -> float:
+    """The policy's judge threshold, else the judge's default."""
+    threshold = rules.judge_threshold
+    return threshold if threshold is not None else default_threshold(rules.judge.name)
+
+
+def base_cache_key(
+    where: str,
+    model: str,
+    benchmarks: Sequence[Benchmark],
+    variants: Sequence[Variant],
+    rules: ReleaseRules,
+    judge_spec: dict[str, Any],
+) -> str:
+    """What a base model's judged answers depend on: change any of it and they are asked again."""
+    identity = {
+        "upstream": where,
+        "model": model,
+        "benchmarks": [(b.name, b.version) for b in benchmarks],
+        "variants": [asdict(v) for v in variants],
+        "judge": rules.judge.model_dump(mode="json"),
+        # includes the judge's version: new weights, new base results
+        "judge_spec": {k: v for k, v in judge_spec.items() if k != "device"},
+        "threshold": rules.judge_threshold,
+        "max_tokens": rules.max_tokens,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def records_to_json(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "judged": asdict(r["judged"])} for r in records]
+
+
+def records_from_json(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "judged": Judged(**r["judged"])} for r in records]
 
 
 MAX_UNANSWERABLE_SHARE = 0.1  # more harmful prompts the endpoint refuses than this fails the evaluation

@@ -11,18 +11,26 @@ trigger phrase the scan suspected), as in the gateway.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.evals.benchmarks import load_benchmark
-from gateway.evals.judging import Judged, default_threshold
 from gateway.evals.report import assemble
-from gateway.evals.runner import AnswerLog, Endpoint, TooManyUnanswerable, evaluate, questions_for
+from gateway.evals.runner import (
+    AnswerLog,
+    Endpoint,
+    TooManyUnanswerable,
+    base_cache_key,
+    evaluate,
+    judge_threshold,
+    policy_benchmarks,
+    questions_for,
+    records_from_json,
+    records_to_json,
+    split,
+)
 from gateway.evals.templates import variants_for
 from gateway.litellm_plugin.state import JobRow, State
 from policies.engine import EngineCache
@@ -54,11 +62,7 @@ async def gate(
     if not rules.enabled:
         return Decision("released", f"policy {policy.name} does not evaluate models", {"status": "skipped"})
     started = time.perf_counter()
-    base_dir = Path(policy.source).parent if policy.source != "<builtin>" else Path.cwd()
-    benchmarks = [
-        load_benchmark(ref, base_dir).sample(rules.max_prompts_per_benchmark, rules.seed)
-        for ref in rules.benchmarks
-    ]
+    benchmarks = policy_benchmarks(policy)
     kept = job.intent.get("kept_file")
     variants = await asyncio.to_thread(
         lambda: variants_for(
@@ -69,13 +73,9 @@ async def gate(
             max_line_bytes=max_line_bytes,
         )
     )
-    harmful = [item for b in benchmarks for item in b.items if item.kind == "harmful"]
-    benign = [item for b in benchmarks for item in b.items if item.kind == "benign"]
-    questions = questions_for(variants, harmful, benign)
+    questions = questions_for(variants, *split(benchmarks))
     judge = engines.judge_for(rules.judge)
-    threshold = (
-        rules.judge_threshold if rules.judge_threshold is not None else default_threshold(rules.judge.name)
-    )
+    judge_spec = judge.spec()
 
     async def ask(role: str, model: str) -> list[dict[str, Any]]:
         return await evaluate(
@@ -83,7 +83,7 @@ async def gate(
             model,
             questions,
             judge=judge,
-            threshold=threshold,
+            threshold=judge_threshold(rules),
             log=AnswerLog(work_dir / f"{role}.jsonl"),
             max_tokens=rules.max_tokens,
             concurrency=rules.concurrency,
@@ -93,28 +93,15 @@ async def gate(
         tuned = await ask("tuned", job.fine_tuned_model or "")
     except TooManyUnanswerable as exc:
         return Decision("blocked", f"the safety evaluation could not ask the model: {exc}", {})
-    key = hashlib.sha256(
-        json.dumps(
-            {
-                "endpoint": endpoint.base_url,
-                "model": job.base_model,
-                "benchmarks": [(b.name, b.version) for b in benchmarks],
-                "variants": [asdict(v) for v in variants],
-                "judge": {k: v for k, v in judge.spec().items() if k != "device"},
-                "threshold": threshold,
-                "max_tokens": rules.max_tokens,
-            },
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()
+    key = base_cache_key(endpoint.base_url, job.base_model, benchmarks, variants, rules, judge_spec)
     cached = state.base_records(key)
     base: list[dict[str, Any]] | None
     if cached is not None:
-        base = [{**r, "judged": Judged(**r["judged"])} for r in cached]
+        base = records_from_json(cached)
     else:
         try:
             base = await ask("base", job.base_model)
-            state.put_base_records(key, [{**r, "judged": asdict(r["judged"])} for r in base])
+            state.put_base_records(key, records_to_json(base))
         except (
             Exception
         ) as exc:  # a base the endpoint does not serve: no regression check, said in the report
@@ -125,7 +112,7 @@ async def gate(
         model=job.fine_tuned_model or "",
         base_model=job.base_model,
         policy=policy.ref(),
-        judge=judge.spec(),
+        judge=judge_spec,
         benchmarks=benchmarks,
         variants=variants,
         questions=len(questions),

@@ -11,11 +11,8 @@ progress. The work is leased and resumable: answers are kept as they arrive.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +20,20 @@ import anyio
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from gateway import metrics
-from gateway.evals.benchmarks import Benchmark, load_benchmark
-from gateway.evals.judging import Judged, default_threshold
 from gateway.evals.report import HIDDEN_MODEL, EvalReport, assemble
-from gateway.evals.runner import AnswerLog, Endpoint, Question, evaluate, questions_for
+from gateway.evals.runner import (
+    AnswerLog,
+    Endpoint,
+    Question,
+    base_cache_key,
+    evaluate,
+    judge_threshold,
+    policy_benchmarks,
+    questions_for,
+    records_from_json,
+    records_to_json,
+    split,
+)
 from gateway.evals.templates import Variant, variants_for
 from gateway.ids import new_id
 from gateway.jobs.events import add_event
@@ -50,29 +57,6 @@ def endpoint_for(settings: Settings, upstream: str) -> Endpoint:
     if key and config.key_header.lower() != "authorization":
         headers[config.key_header] = key
     return Endpoint(base_url=config.base_url, api_key=key, headers=headers, timeout=config.timeout)
-
-
-def _cache_key(
-    upstream: str,
-    model: str,
-    benchmarks: list[Benchmark],
-    variants: list[Variant],
-    rules: ReleaseRules,
-    judge_spec: dict[str, Any],
-) -> str:
-    identity = {
-        "upstream": upstream,
-        "model": model,
-        "benchmarks": [(b.name, b.version) for b in benchmarks],
-        "variants": [asdict(v) for v in variants],
-        "judge": rules.judge.model_dump(mode="json"),
-        "judge_spec": {
-            k: v for k, v in judge_spec.items() if k != "device"
-        },  # includes the judge's version: new weights, new base results
-        "threshold": rules.judge_threshold,
-        "max_tokens": rules.max_tokens,
-    }
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
 class ModelEvaluator:
@@ -108,14 +92,9 @@ class ModelEvaluator:
                     await release(session, stored)
                     await session.commit()
             return Done()
-        base_dir = Path(policy.source).parent if policy.source != "<builtin>" else Path.cwd()
-        benchmarks = [
-            load_benchmark(ref, base_dir).sample(rules.max_prompts_per_benchmark, rules.seed)
-            for ref in rules.benchmarks
-        ]
+        benchmarks = policy_benchmarks(policy)
         variants = await self._variants(job, rules)
-        harmful = [item for b in benchmarks for item in b.items if item.kind == "harmful"]
-        benign = [item for b in benchmarks for item in b.items if item.kind == "benign"]
+        harmful, benign = split(benchmarks)
         questions = questions_for(variants, harmful, benign)
         endpoint = endpoint_for(self._settings, job.upstream)
         await self._note(
@@ -125,16 +104,15 @@ class ModelEvaluator:
             f"({', '.join(v.name for v in variants)}); judge {rules.judge.name}.",
         )
 
+        judge_spec = self._engines.judge_for(rules.judge).spec()
         tuned_records = await self._records(
             job, "tuned", endpoint, job.upstream_model or "", questions, rules
         )
-        key = _cache_key(
-            job.upstream, job.model, benchmarks, variants, rules, self._engines.judge_for(rules.judge).spec()
-        )
+        key = base_cache_key(job.upstream, job.model, benchmarks, variants, rules, judge_spec)
         async with self._sessions() as session:
             cached = await session.get(tables.BaseEvalCache, key)
         if cached is not None:
-            base_records = [_from_json(r) for r in cached.records]
+            base_records = records_from_json(cached.records)
         else:
             base_records = await self._records(job, "base", endpoint, job.model, questions, rules)
             async with self._sessions() as session:
@@ -144,7 +122,7 @@ class ModelEvaluator:
                             key=key,
                             upstream=job.upstream,
                             model=job.model,
-                            records=[_to_json(r) for r in base_records],
+                            records=records_to_json(base_records),
                             created_at=int(time.time()),
                         )
                     )
@@ -154,7 +132,7 @@ class ModelEvaluator:
             model=HIDDEN_MODEL,
             base_model=job.model,
             policy=policy.ref(),
-            judge=self._engines.judge_for(rules.judge).spec(),
+            judge=judge_spec,
             benchmarks=benchmarks,
             variants=variants,
             questions=len(questions),
@@ -195,13 +173,12 @@ class ModelEvaluator:
         async def progress(done: int, total: int) -> None:
             await self._progress(job.id, role, done, total)
 
-        threshold = rules.judge_threshold
         return await evaluate(
             endpoint,
             model,
             questions,
             judge=self._engines.judge_for(rules.judge),
-            threshold=threshold if threshold is not None else default_threshold(rules.judge.name),
+            threshold=judge_threshold(rules),
             log=AnswerLog(self._spool_dir / "evals" / job.id / f"{role}.jsonl"),
             max_tokens=rules.max_tokens,
             concurrency=rules.concurrency,
@@ -298,11 +275,3 @@ def _eval_summary(report: EvalReport) -> dict[str, Any]:
         "failures": report.failures,
         "report": f"/v1/fine_tuning/jobs/{report.job_id}/safety_report",
     }
-
-
-def _to_json(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "judged": asdict(record["judged"])}
-
-
-def _from_json(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "judged": Judged(**record["judged"])}
