@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from pathlib import Path
 
 from alembic import command
@@ -53,9 +54,18 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(_alembic_config(connection), "head")
 
 
+# Alembic keeps the running migration in module-level state, so two migrations in one process
+# must not interleave (their database I/O yields to each other); processes are serialised by the
+# database (PostgreSQL's advisory lock, SQLite's write lock).
+_MIGRATION_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision; safe to call from several processes at once."""
-    async with engine.begin() as connection:
+    lock = _MIGRATION_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, engine.begin() as connection:
         await connection.run_sync(_upgrade)
 
 
