@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test test-all lint format bench clean
+.PHONY: install browser run test test-all lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/tunegate serve
 
-test: $(STAMP)
+# The /ui browser tests drive Debian's chromium through Playwright (no browser download).
+browser:
+	@[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: $(STAMP) browser
 	$(VENV)/bin/pytest -q -m "not slow"
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(VENV)/bin/pytest -q
 
 lint: $(STAMP)

@@ -287,3 +287,22 @@ class Work(Base):
         Index("ix_work_due", "done_at", "due_at"),
         Index("uq_work_kind_subject", "kind", "subject", unique=True),
     )
+
+
+class UiSession(Base):
+    """A signed-in session of the reviewer pages (/ui); the cookie holds the token, this row its hash.
+
+    Kept in the database so every replica sees it and signing out revokes it everywhere.
+    """
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the session token
+    key_id: Mapped[str] = mapped_column(String(40), index=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

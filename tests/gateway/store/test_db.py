@@ -28,6 +28,7 @@ async def test_migrations_create_every_table(engine):
         "audit_log",
         "eval_reports",
         "base_eval_cache",
+        "ui_sessions",
         "alembic_version",
     } <= names
 
@@ -36,4 +37,4 @@ async def test_migrate_is_idempotent_and_safe_concurrently(engine):
     await asyncio.gather(migrate(engine), migrate(engine))
     async with engine.connect() as connection:
         version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0004"
+    assert version == "0005"
