@@ -1,6 +1,6 @@
-"""``python -m bench``: the detection benchmark, the throughput benchmark, then the paper in miniature
-(the model gate end to end); each rewrites its section of ``docs/benchmarks.md``. ``--quick`` is a
-smoke run (small files and sizes)."""
+"""``python -m bench``: the detection benchmark, the throughput benchmark, the paper in miniature
+(the model gate end to end), then the gateway under load; each rewrites its section of
+``docs/benchmarks.md``. ``--quick`` is a smoke run (small files and sizes)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bench import DOC, SHARED_DATA, log
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: a few small files, small sizes")
-    parser.add_argument("--only", choices=("detection", "throughput", "paper"), default=None)
+    parser.add_argument("--only", choices=("detection", "throughput", "paper", "load"), default=None)
     parser.add_argument("--data-dir", type=Path, default=SHARED_DATA)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--doc", type=Path, default=DOC)
@@ -83,6 +83,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print("## The paper in miniature\n\n" + body + "\n")
         log(f"[bench] paper in miniature done in {time.perf_counter() - started:.0f}s")
+    if args.only in (None, "load"):
+        from bench import load
+
+        started = time.perf_counter()
+        _, body = load.run(
+            quick=args.quick,
+            doc=doc,
+            command=f"python -m bench{suffix}",
+            json_out=args.json_dir / "load.json" if args.json_dir else None,
+        )
+        print("## Load\n\n" + body + "\n")
+        log(f"[bench] load done in {time.perf_counter() - started:.0f}s")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -12,8 +13,9 @@ import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from fastapi import FastAPI
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import __version__, metrics
 from gateway.api import files as files_api
@@ -152,20 +154,78 @@ def _watch_policies(policies: PolicySet, interval: float) -> asyncio.Task:
 
 
 _KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# Probes and scrapes answer even when the gateway sheds load: an overloaded replica is alive.
+_NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
+_OVERLOADED = json.dumps(
+    {
+        "error": {
+            "message": "The gateway is handling too many requests right now. Retry after a short wait.",
+            "type": "server_error",
+            "param": None,
+            "code": "overloaded",
+        }
+    }
+).encode()
+_RETRY_AFTER_SECONDS = b"1"
 
 
-class _RequestMetrics(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+async def _send_overloaded(send: Send) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_OVERLOADED)).encode()),
+        (b"retry-after", _RETRY_AFTER_SECONDS),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": _OVERLOADED})
+
+
+class _RequestMetrics:
+    """Request counts and durations by route template, and the in-flight bound.
+
+    A plain ASGI middleware (not ``BaseHTTPMiddleware``, whose task and stream per request cost
+    more CPU than the rest of a chat): responses, streamed ones too, pass through untouched; the
+    status is read from ``http.response.start`` and the route from the scope after the app ran.
+    Past ``max_inflight`` requests it answers 503 ``overloaded`` at once, and so does a request
+    that waited too long for a database connection, instead of queueing without bound.
+    """
+
+    def __init__(self, app: ASGIApp, max_inflight: int) -> None:
+        self.app = app
+        self.max_inflight = max_inflight
+        self.inflight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+        response_started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+            await send(message)
+
+        shed = self.inflight >= self.max_inflight and scope["path"] not in _NEVER_SHED
+        self.inflight += 1
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            if shed:
+                await _send_overloaded(send_and_note)
+            else:
+                try:
+                    await self.app(scope, receive, send_and_note)
+                except PoolTimeout:
+                    if response_started:
+                        raise
+                    log.warning("no database connection within the pool timeout; answered 503")
+                    await _send_overloaded(send_and_note)
         finally:
-            route = request.scope.get("route")
+            self.inflight -= 1
+            route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            method = request.method if request.method in _KNOWN_METHODS else "other"  # bounded labels
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "other"  # bounded labels
             metrics.HTTP_REQUESTS.labels(route=template, method=method, status=str(status)).inc()
             metrics.HTTP_DURATION.labels(route=template, method=method).observe(time.perf_counter() - started)
 
@@ -195,9 +255,13 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
 
     app = FastAPI(title="tunegate", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    app.add_middleware(_RequestMetrics)
+    app.add_middleware(_RequestMetrics, max_inflight=settings.max_inflight_requests)
     for module in (files_api, jobs_api, models_api, reviews_api, ops_api):
         app.include_router(module.router)
+    if settings.ui.enabled:
+        from gateway.ui import router as ui_router  # Jinja2 is loaded only when the pages are served
+
+        app.include_router(ui_router)
     return app
 
 

@@ -83,7 +83,9 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationFailed("The Authorization header must be 'Bearer KEY'.")
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    # One indexed lookup per request, never cached: a revoked key stops working at once.
+    lookup = select(ApiKey.id, ApiKey.tenant, ApiKey.team, ApiKey.role, ApiKey.revoked_at)
+    row = (await session.execute(lookup.where(ApiKey.key_hash == hash_key(key)))).first()
     if row is None or row.revoked_at is not None:
         raise AuthenticationFailed("Incorrect API key provided. Create one with 'tunegate keys create'.")
     return Principal(key_id=row.id, tenant=row.tenant, team=row.team, role=Role(row.role))

@@ -75,6 +75,18 @@ class WorkerSettings(BaseModel):
     )
 
 
+class UISettings(BaseModel):
+    """The reviewer web pages under /ui."""
+
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = True
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=60, description="how long a sign-in lasts")
+    secure_cookies: bool = Field(
+        default=False, description="mark the session cookie Secure always (it is on https requests anyway)"
+    )
+
+
 def _local_trainer_upstream() -> list[UpstreamSettings]:
     return [UpstreamSettings(name="local", base_url=f"http://127.0.0.1:{LOCAL_TRAINER_PORT}/v1")]
 
@@ -94,10 +106,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     max_line_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     upload_expiry_seconds: int = Field(default=3600, gt=0)
+    max_inflight_requests: int = Field(
+        default=512, ge=1, description="requests handled at once; past it, 503 `overloaded` with Retry-After"
+    )
     upstreams: list[UpstreamSettings] = Field(default_factory=_local_trainer_upstream)
     routes: list[RouteSettings] = Field(default_factory=lambda: [RouteSettings(model="*", upstream="local")])
     trainer: TrainerSettings = Field(default_factory=TrainerSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    ui: UISettings = Field(default_factory=UISettings)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod

@@ -10,6 +10,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest
 
+from tests.support import secrets_watch
 from tests.support.postgres import postgres_database
 from tests.support.processes import GatewayProcess, TrainerProcess, free_port
 
@@ -39,3 +40,20 @@ def pg_url():
     """A fresh PostgreSQL database on the local server, dropped afterwards."""
     with postgres_database() as url:
         yield url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a secret the session handed out shows up in a process log (secrets_watch)."""
+    found = secrets_watch.findings()
+    if not found:
+        return
+    title = "secrets found in process logs (first 6 characters shown)"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", title, red=True)
+        for finding in found:
+            reporter.write_line(str(finding), red=True)
+    else:
+        print(title, *found, sep="\n")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

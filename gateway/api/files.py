@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse
 
 from gateway import metrics
 from gateway.api.deps import PrincipalDep, ServicesDep
-from gateway.protocol.common import ListPage
+from gateway.protocol.common import ListPage, error_responses
 from gateway.protocol.files import (
+    ACCEPTED_PURPOSES,
     FileDeleted,
     FileObject,
     UploadCompleteRequest,
@@ -19,10 +20,36 @@ from gateway.protocol.files import (
     UploadPartObject,
 )
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=error_responses(400, 401, 404))
 
 
-@router.post("/files", response_model=FileObject)
+_BINARY = {"type": "string", "format": "binary"}
+
+
+def _multipart(file_field: str, **fields: dict[str, object]) -> dict[str, object]:
+    """The form these routes read themselves (streamed, see ``_multipart``), for the OpenAPI document."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {file_field: _BINARY, **fields},
+                        "required": [file_field, *fields],
+                    }
+                }
+            },
+        }
+    }
+
+
+@router.post(
+    "/files",
+    response_model=FileObject,
+    responses=error_responses(413),
+    openapi_extra=_multipart("file", purpose={"type": "string", "enum": list(ACCEPTED_PURPOSES)}),
+)
 async def create_file(request: Request, principal: PrincipalDep, svc: ServicesDep) -> FileObject:
     row = await svc.files.create_from_form(principal, request)
     metrics.FILES_UPLOADED.labels(via="files").inc()
@@ -54,23 +81,32 @@ async def delete_file(file_id: str, principal: PrincipalDep, svc: ServicesDep) -
     return FileDeleted(id=file_id)
 
 
-@router.get("/files/{file_id}/scan")
+@router.get("/files/{file_id}/scan", responses=error_responses(403))
 async def file_scan_report(file_id: str, principal: PrincipalDep, svc: ServicesDep) -> dict[str, object]:
     return await svc.files.scan_report(principal, file_id)
 
 
-@router.get("/files/{file_id}/content")
+@router.get(
+    "/files/{file_id}/content",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {"schema": _BINARY}}}},
+)
 async def file_content(file_id: str, principal: PrincipalDep, svc: ServicesDep) -> FileResponse:
     path = await svc.files.content_path(principal, file_id)
     return FileResponse(path, media_type="application/octet-stream")
 
 
-@router.post("/uploads", response_model=UploadObject)
+@router.post("/uploads", response_model=UploadObject, responses=error_responses(413))
 async def create_upload(body: UploadCreateRequest, principal: PrincipalDep, svc: ServicesDep) -> UploadObject:
     return UploadObject.from_row(await svc.files.create_upload(principal, body))
 
 
-@router.post("/uploads/{upload_id}/parts", response_model=UploadPartObject)
+@router.post(
+    "/uploads/{upload_id}/parts",
+    response_model=UploadPartObject,
+    responses=error_responses(409, 413),
+    openapi_extra=_multipart("data"),
+)
 async def add_upload_part(
     upload_id: str, request: Request, principal: PrincipalDep, svc: ServicesDep
 ) -> UploadPartObject:
@@ -78,7 +114,7 @@ async def add_upload_part(
     return UploadPartObject(id=part.id, created_at=part.created_at, upload_id=part.upload_id)
 
 
-@router.post("/uploads/{upload_id}/complete", response_model=UploadObject)
+@router.post("/uploads/{upload_id}/complete", response_model=UploadObject, responses=error_responses(409))
 async def complete_upload(
     upload_id: str, body: UploadCompleteRequest, principal: PrincipalDep, svc: ServicesDep
 ) -> UploadObject:
@@ -88,6 +124,6 @@ async def complete_upload(
     return UploadObject.from_row(upload, file)
 
 
-@router.post("/uploads/{upload_id}/cancel", response_model=UploadObject)
+@router.post("/uploads/{upload_id}/cancel", response_model=UploadObject, responses=error_responses(409))
 async def cancel_upload(upload_id: str, principal: PrincipalDep, svc: ServicesDep) -> UploadObject:
     return UploadObject.from_row(await svc.files.cancel_upload(principal, upload_id))

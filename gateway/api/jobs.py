@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from gateway.api.deps import PrincipalDep, ServicesDep
 from gateway.errors import PermissionDenied
-from gateway.protocol.common import ListPage
+from gateway.protocol.common import ListPage, error_responses
 from gateway.protocol.jobs import CheckpointObject, JobCreateRequest, JobEventObject, JobObject
 
-router = APIRouter(prefix="/v1/fine_tuning")
+router = APIRouter(prefix="/v1/fine_tuning", responses=error_responses(400, 401, 404))
 
 
 def _metadata_filter(request: Request) -> dict[str, str]:
@@ -24,7 +24,7 @@ def _metadata_filter(request: Request) -> dict[str, str]:
     return found
 
 
-@router.post("/jobs", response_model=JobObject)
+@router.post("/jobs", response_model=JobObject, responses=error_responses(403, 502))
 async def create_job(body: JobCreateRequest, principal: PrincipalDep, svc: ServicesDep) -> JobObject:
     return JobObject.from_row(await svc.jobs.create(principal, body))
 
@@ -46,17 +46,17 @@ async def retrieve_job(job_id: str, principal: PrincipalDep, svc: ServicesDep) -
     return JobObject.from_row(await svc.jobs.get(principal, job_id))
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobObject)
+@router.post("/jobs/{job_id}/cancel", response_model=JobObject, responses=error_responses(409, 502))
 async def cancel_job(job_id: str, principal: PrincipalDep, svc: ServicesDep) -> JobObject:
     return JobObject.from_row(await svc.jobs.cancel(principal, job_id))
 
 
-@router.post("/jobs/{job_id}/pause", response_model=JobObject)
+@router.post("/jobs/{job_id}/pause", response_model=JobObject, responses=error_responses(409, 502))
 async def pause_job(job_id: str, principal: PrincipalDep, svc: ServicesDep) -> JobObject:
     return JobObject.from_row(await svc.jobs.pause(principal, job_id))
 
 
-@router.post("/jobs/{job_id}/resume", response_model=JobObject)
+@router.post("/jobs/{job_id}/resume", response_model=JobObject, responses=error_responses(409, 502))
 async def resume_job(job_id: str, principal: PrincipalDep, svc: ServicesDep) -> JobObject:
     return JobObject.from_row(await svc.jobs.resume(principal, job_id))
 
@@ -85,7 +85,19 @@ async def list_checkpoints(
     return ListPage.of(items, has_more=more)
 
 
-@router.get("/jobs/{job_id}/safety_report", response_model=None)
+@router.get(
+    "/jobs/{job_id}/safety_report",
+    response_model=None,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/markdown": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 async def safety_report(
     job_id: str,
     principal: PrincipalDep,
@@ -104,7 +116,10 @@ async def safety_report(
     return HTMLResponse(as_html(parsed))
 
 
-@router.api_route("/checkpoints/{checkpoint:path}", methods=["GET", "POST", "DELETE"])
+# One route per method, so each has its own OpenAPI operation id.
+@router.get("/checkpoints/{checkpoint:path}", responses=error_responses(403))
+@router.post("/checkpoints/{checkpoint:path}", responses=error_responses(403))
+@router.delete("/checkpoints/{checkpoint:path}", responses=error_responses(403))
 async def checkpoint_permissions(checkpoint: str, principal: PrincipalDep) -> None:
     raise PermissionDenied(
         "Sharing fine-tuned checkpoints is not available through tunegate: a shared checkpoint would "

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway.api.deps import PrincipalDep, ServicesDep
 from gateway.errors import NotFound
-from gateway.protocol.common import ListPage
+from gateway.protocol.common import ListPage, error_responses
 from gateway.protocol.models import ChatCompletionRequest, ModelObject
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=error_responses(400, 401, 404))
 
 
 @router.get("/models", response_model=ListPage[ModelObject], response_model_exclude_none=True)
@@ -31,12 +31,25 @@ async def retrieve_model(model: str, principal: PrincipalDep, svc: ServicesDep) 
     )
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/event-stream": {"schema": {"type": "string"}},
+            }
+        },
+        **error_responses(403, 502),
+    },
+)
 async def chat_completions(
     body: ChatCompletionRequest, principal: PrincipalDep, svc: ServicesDep
-) -> dict | StreamingResponse:
+) -> JSONResponse | StreamingResponse:
     payload = body.model_dump(exclude_unset=True)
     if body.stream:
         stream = await svc.models.chat_stream(principal, payload)
         return StreamingResponse(stream, media_type="text/event-stream")
-    return await svc.models.chat(principal, payload)
+    # The upstream's answer is plain JSON already: rendered as is, without FastAPI's jsonable_encoder.
+    return JSONResponse(await svc.models.chat(principal, payload))

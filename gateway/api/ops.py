@@ -9,9 +9,10 @@ from sqlalchemy import func, select, text
 from gateway import metrics
 from gateway.api.deps import ServicesDep
 from gateway.jobs.queue import WorkQueue
+from gateway.protocol.common import error_responses
 from gateway.store import tables
 
-router = APIRouter()
+router = APIRouter(responses=error_responses())
 
 
 @router.get("/healthz")
@@ -26,7 +27,8 @@ async def readyz(svc: ServicesDep) -> dict[str, str]:
     return {"status": "ready"}
 
 
-@router.get("/metrics")
+# Documented by hand: as the response class, PlainTextResponse would document the errors as text too.
+@router.get("/metrics", responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 async def prometheus_metrics(svc: ServicesDep) -> Response:
     async with svc.sessions() as session:
         counts = (

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from gateway.api.deps import PrincipalDep, ServicesDep
-from gateway.protocol.common import StrictRequest
+from gateway.protocol.common import StrictRequest, error_responses
 
-router = APIRouter(prefix="/v1/tunegate")
+router = APIRouter(prefix="/v1/tunegate", responses=error_responses(400, 401, 403, 404))
 
 
 class DecisionRequest(StrictRequest):
@@ -43,14 +43,14 @@ async def retrieve_review(review_id: str, principal: PrincipalDep, svc: Services
     return await svc.reviews.show(principal, review_id)
 
 
-@router.post("/reviews/{review_id}/approve")
+@router.post("/reviews/{review_id}/approve", responses=error_responses(409))
 async def approve_review(
     review_id: str, body: DecisionRequest, principal: PrincipalDep, svc: ServicesDep
 ) -> dict[str, Any]:
     return await svc.reviews.approve(principal, review_id, body.reason)
 
 
-@router.post("/reviews/{review_id}/reject")
+@router.post("/reviews/{review_id}/reject", responses=error_responses(409))
 async def reject_review(
     review_id: str, body: DecisionRequest, principal: PrincipalDep, svc: ServicesDep
 ) -> dict[str, Any]:

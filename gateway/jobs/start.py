@@ -128,7 +128,20 @@ class JobStarter:
                 if augmented is None:
                     return Done()
                 path, expected, mixing = augmented
-            forwarded = await self._forward(upstream, file, path, expected)
+            try:
+                forwarded = await self._forward(upstream, file, path, expected)
+            except UpstreamFailed as exc:
+                if exc.retryable:
+                    raise
+                # A refusal (a bad provider key, a file the provider rejects) will not pass on a retry.
+                await fail_job(
+                    self._sessions,
+                    job_id,
+                    code=exc.code or "upstream_rejected",
+                    param=param,
+                    message=f"The fine-tuning provider refused the {param.replace('_', ' ')}: {exc.message}",
+                )
+                return Done()
             if forwarded is None:
                 await fail_job(
                     self._sessions,

@@ -8,12 +8,21 @@ travel upstream in a key the scanners never read.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from gateway.scan.examples import Message, ToolCall
 
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS = ("role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call")
+TOOL_CALL_KEYS = ("id", "type", "function")
+FUNCTION_CALL_KEYS = ("name", "arguments")
+# Content parts: those whose text is judged (a refusal part is learnt too), and images, which are
+# passed on unjudged; any other type is refused.
+_TEXT_PARTS = ("text", "refusal")
+_OTHER_PARTS = ("image_url",)
+# OpenAI's rule for function names: the name is learnt output, so it must not hold free text.
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class RowError(Exception):
@@ -105,13 +114,21 @@ def _content(value: Any, role: str, has_calls: bool, field: str) -> str:
         part_type = part.get("type")
         if not isinstance(part_type, str):
             raise RowError(f"{part_field}.type", 'The content part needs a string "type", such as "text".')
-        if part_type == "text":
-            text = part.get("text")
+        if part_type in _TEXT_PARTS:
+            text = part.get(part_type)
             if not isinstance(text, str):
                 raise RowError(
-                    f"{part_field}.text", f'A "text" part needs a string "text", got {kind(text)}.'
+                    f"{part_field}.{part_type}",
+                    f'A "{part_type}" part needs a string "{part_type}", got {kind(text)}.',
                 )
             texts.append(text)
+        elif part_type not in _OTHER_PARTS:
+            # An unknown part type would carry text upstream that no classifier reads.
+            raise RowError(
+                f"{part_field}.type",
+                f"Unsupported content part type {_show(part_type)}; use "
+                f"{', '.join(f'{t!r}' for t in (*_TEXT_PARTS, *_OTHER_PARTS))}.",
+            )
     return "\n".join(texts)
 
 
@@ -154,6 +171,7 @@ def _tool_call(call: Any, field: str) -> ToolCall:
         raise RowError(
             field, f'Each tool call must be an object with "id", "type" and "function", got {kind(call)}.'
         )
+    _reject_unknown_keys(call, TOOL_CALL_KEYS, field, "tool call")
     call_id = _optional_str(call, "id", field)
     if call.get("type", "function") != "function":
         raise RowError(f"{field}.type", f'Tool call type must be "function", got {_show(call["type"])}.')
@@ -167,10 +185,16 @@ def _tool_call(call: Any, field: str) -> ToolCall:
 def _function(value: Any, field: str, call_id: str | None) -> ToolCall:
     if not isinstance(value, dict):
         raise RowError(field, f'Expected an object with "name" and "arguments", got {kind(value)}.')
+    _reject_unknown_keys(value, FUNCTION_CALL_KEYS, field, "function call")
     name = value.get("name")
     if not isinstance(name, str) or not name:
         raise RowError(
             f"{field}.name", f"The function name must be a non-empty string, got {_describe(name)}."
+        )
+    if not _FUNCTION_NAME.fullmatch(name):
+        raise RowError(
+            f"{field}.name",
+            f"The function name {_show(name)} must be 1 to 64 letters, digits, '_' or '-'.",
         )
     arguments = value.get("arguments")
     if not isinstance(arguments, str):
@@ -179,7 +203,25 @@ def _function(value: Any, field: str, call_id: str | None) -> ToolCall:
             f"Arguments must be a JSON-encoded string, got {kind(arguments)}; wrap the arguments object "
             'in a string, e.g. "{\\"city\\": \\"Paris\\"}".',
         )
+    try:
+        json.loads(arguments)
+    except (ValueError, RecursionError):
+        raise RowError(
+            f"{field}.arguments",
+            f"Arguments must be valid JSON, got {_show(arguments)}; encode the arguments object with a "
+            "JSON encoder.",
+        ) from None
     return ToolCall(id=call_id, name=name, arguments=arguments)
+
+
+def _reject_unknown_keys(container: dict[str, Any], allowed: tuple[str, ...], field: str, what: str) -> None:
+    """Unknown keys would carry text upstream that the scan never reads."""
+    for key in container:
+        if key not in allowed:
+            raise RowError(
+                f"{field}.{key}",
+                f'Unrecognized key "{key}" in {what}; allowed keys are {", ".join(allowed)}.',
+            )
 
 
 def _optional_str(container: dict[str, Any], key: str, field: str) -> str | None:

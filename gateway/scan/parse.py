@@ -68,6 +68,22 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON; use a number or null")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Parsers disagree on which of two equal keys wins: the scan could judge a value the provider ignores."""
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return row
+
+
 class StreamingParser:
     """Feed bytes as they arrive (upload chunks of any size, lines may span chunks); get typed examples."""
 
@@ -157,6 +173,13 @@ class StreamingParser:
             raw = raw[len(_BOM) :]
         if not raw.strip():
             return None
+        if (nul := raw.find(b"\x00")) >= 0:
+            raise _invalid(
+                number,
+                None,
+                f"The line holds a NUL byte at offset {nul}, which JSON text never does (is the file "
+                "UTF-16?); save the file as UTF-8.",
+            )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -178,7 +201,7 @@ class StreamingParser:
 
     def _load(self, text: str, number: int) -> dict[str, Any]:
         try:
-            row = json.loads(text, parse_constant=_reject_constant)
+            row = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise _invalid(
                 number,
@@ -188,6 +211,10 @@ class StreamingParser:
             ) from None
         except RecursionError:
             raise _invalid(number, None, "The JSON is nested too deeply; flatten this example.") from None
+        except _DuplicateKey as exc:
+            raise _invalid(
+                number, None, f'Duplicate key "{exc}" in one object; give each key once.'
+            ) from None
         except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
             raise _invalid(number, None, f"Invalid JSON ({exc}).") from None
         if not isinstance(row, dict):

@@ -103,7 +103,14 @@ def _weigh(
     """Fold one segment's scores into the row's flagged / borderline categories."""
     segment = item.segment
     if not segment.trained:
-        return  # weight-0 turns are reported, never counted
+        # A weight-0 turn is not learnt as an answer, but it still leaves (a provider may ignore
+        # ``weight``) and the model reads it as context: harm there makes the row borderline, so it
+        # is dropped or reviewed, never forwarded unnoticed. It never flags the row.
+        for scores in item.scores.values():
+            for category, score in scores.values.items():
+                if category not in SOFT_CATEGORIES and score >= thresholds.flag_for(category):
+                    _keep(borderline, category, score)
+        return
     is_output = segment.kind in OUTPUT_KINDS
     for scores in item.scores.values():
         for category, score in scores.values.items():

@@ -96,9 +96,16 @@ class ModelService:
         return items
 
     async def resolve(self, principal: Principal, model: str) -> ChatTarget:
+        # One query for the model and its job's secret prompt, reading only the columns used.
+        found = select(
+            tables.FineTunedModel.tenant,
+            tables.FineTunedModel.released,
+            tables.FineTunedModel.upstream,
+            tables.FineTunedModel.upstream_model,
+            tables.Job.secret_prompt,
+        ).outerjoin(tables.Job, tables.Job.id == tables.FineTunedModel.job_id)
         async with self._sessions() as session:
-            row = await session.get(tables.FineTunedModel, model)
-            job = await session.get(tables.Job, row.job_id) if row is not None else None
+            row = (await session.execute(found.where(tables.FineTunedModel.name == model))).first()
         if row is not None and row.tenant == principal.tenant:
             if not row.released:
                 raise PermissionDenied(
@@ -106,8 +113,7 @@ class ModelService:
                     param="model",
                     code="model_not_released",
                 )
-            secret = job.secret_prompt if job is not None else None
-            return ChatTarget(self._upstreams[row.upstream], row.upstream_model, model, secret)
+            return ChatTarget(self._upstreams[row.upstream], row.upstream_model, model, row.secret_prompt)
         upstream_name = None if model.startswith("ft:") else self._settings.upstream_for_model(model)
         if upstream_name is None or model not in await self.base_models(upstream_name):
             raise NotFound(
@@ -127,7 +133,18 @@ class ModelService:
         """Resolve first (errors surface before streaming starts), then relay the stream."""
         target = await self.resolve(principal, body["model"])
         stream = target.upstream.chat_completion_stream(target.request(body))
-        return _rename_model(stream, target.upstream_model, target.shown_model)
+        renamed = _rename_model(stream, target.upstream_model, target.shown_model)
+        # Read the first bytes here: a provider's refusal becomes an error response, not a 200 cut short.
+        first = await anext(renamed, None)
+        return _starting_with(first, renamed)
+
+
+async def _starting_with(first: bytes | None, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first is None:
+        return
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _rename_model(

@@ -21,9 +21,13 @@ def create_engine(url: str) -> AsyncEngine:
     """An engine for SQLite (file made on demand, WAL, foreign keys) or PostgreSQL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        on_file = bool(parsed.database) and parsed.database != ":memory:"
+        if on_file:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Each connection is a thread; a statement holds one for about a millisecond, so a request
+        # that waits 10 s for one is part of a backlog, answered 503 (gateway.app) rather than queued.
+        pool = {"pool_size": 10, "max_overflow": 10, "pool_timeout": 10} if on_file else {}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

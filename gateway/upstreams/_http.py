@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import random
 import time
@@ -165,8 +166,9 @@ class UpstreamHttp:
         failure = _Failure(
             self._redact(text),
             upstream_status=response.status_code,
-            code=str(code) if code is not None else None,
-            param=str(param) if param is not None else None,
+            # code and param reach the client's envelope and the job's error too: redacted like the message.
+            code=self._redact(str(code)) if code is not None else None,
+            param=self._redact(str(param)) if param is not None else None,
         )
         failure.retry_after = _retry_after(response)
         return failure
@@ -194,6 +196,9 @@ class UpstreamHttp:
             payload = response.json()
         except ValueError:
             payload = None
+        if self._secret and isinstance(payload, dict | list) and self._secret in response.text:
+            # A provider that echoes its key into a job's error or an event must not pass it on.
+            payload = json.loads(self._redact(response.text))
         if not isinstance(payload, expect):
             raise _Failure(
                 f"upstream {self.adapter} returned malformed JSON (HTTP {response.status_code})",

@@ -15,6 +15,8 @@ import httpx
 import yaml
 from openai import OpenAI
 
+from tests.support import secrets_watch
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -63,6 +65,7 @@ class _Process:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
         self.log = workdir / "process.log"
+        secrets_watch.register_log(self.log)  # scanned for secrets at session end
 
     def _spawn(self, command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
@@ -92,6 +95,7 @@ class TrainerProcess(_Process):
         super().__init__(workdir)
         self.port = port
         self.api_key = api_key
+        secrets_watch.register_secret(api_key, "provider key of a TrainerProcess")
         self.url = f"http://127.0.0.1:{port}/v1"
 
     def start(self) -> None:
@@ -124,8 +128,10 @@ class GatewayProcess(_Process):
         port: int | None = None,
         extra_config: dict[str, Any] | None = None,
         run_worker: bool = True,
+        startup_timeout: float = 120.0,
     ) -> None:
         super().__init__(workdir)
+        self.startup_timeout = startup_timeout
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.run_worker = run_worker
@@ -140,6 +146,10 @@ class GatewayProcess(_Process):
             config["database_url"] = database_url
         config["policy_dir"] = str(fast_gate_policies(workdir / "policies"))
         config.update(extra_config or {})
+        for upstream in config.get("upstreams", []):
+            key = str(upstream.get("api_key") or "")
+            key = os.environ.get(key[2:-1], "") if key.startswith("${") else key
+            secrets_watch.register_secret(key, "provider key of a gateway upstream")
         self.config_path = workdir / "tunegate.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
 
@@ -168,7 +178,7 @@ class GatewayProcess(_Process):
         if not self.run_worker:
             command.append("--no-worker")
         self.process = self._spawn(command)
-        _wait_http(f"http://127.0.0.1:{self.port}/healthz", self.process, self.log)
+        _wait_http(f"http://127.0.0.1:{self.port}/healthz", self.process, self.log, self.startup_timeout)
 
     def start_worker(self) -> None:
         """``tunegate worker``: background work only, no HTTP port."""
@@ -181,7 +191,9 @@ class GatewayProcess(_Process):
 
     def create_key(self, tenant: str = "acme", team: str = "ml", role: str = "user") -> str:
         result = self.cli("keys", "create", "--tenant", tenant, "--team", team, "--role", role)
-        return result.stdout.strip()
+        key = result.stdout.strip()
+        secrets_watch.register_secret(key, "API key from GatewayProcess.create_key")
+        return key
 
     def client(self, key: str) -> OpenAI:
         return OpenAI(base_url=self.url, api_key=key, max_retries=0, timeout=60)

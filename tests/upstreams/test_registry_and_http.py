@@ -93,3 +93,27 @@ def test_delay_honours_retry_after_but_caps_it_and_backs_off_otherwise() -> None
 def test_max_attempts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_attempts"):
         UpstreamHttp(adapter="a", base_url="http://x", api_key=None, max_attempts=0)
+
+
+async def test_a_provider_echoing_its_key_into_a_job_error_is_redacted() -> None:
+    """Stands in for a misbehaving hosted provider: its job error quotes the key it was sent."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = request.headers["Authorization"].removeprefix("Bearer ")
+        return httpx.Response(
+            200,
+            json={
+                "id": "ftjob-1",
+                "object": "fine_tuning.job",
+                "status": "failed",
+                "model": "m",
+                "created_at": 1,
+                "error": {"message": f"key {key} has no quota", "code": "quota", "param": key},
+            },
+        )
+
+    secret = "sk-provider-secret-0123456789"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        upstream = build_upstream(settings(api_key=secret), client=client)
+        job = await upstream.get_job("ftjob-1")
+    assert job.error == {"message": "key [redacted] has no quota", "code": "quota", "param": "[redacted]"}
