@@ -100,6 +100,20 @@ def write_section(title: str, body: str, doc: Path = DOC) -> None:
     doc.write_text(header() + "\n" + "\n\n".join(text for _, text in sections) + "\n", encoding="utf-8")
 
 
+def write_section_keeping_opening(title: str, body: str, doc: Path = DOC) -> None:
+    """``write_section``, but the doc's opening lines stay as they are: they say where the other
+    benchmarks were measured, and this section says where it was."""
+    opening = None
+    if doc.exists():
+        text = doc.read_text(encoding="utf-8")
+        at = text.find("\n## ")
+        opening = text[: at + 1] if at >= 0 else None
+    write_section(title, body, doc)
+    if opening:
+        text = doc.read_text(encoding="utf-8")
+        doc.write_text(opening + text[text.find("\n## ") + 1 :], encoding="utf-8")
+
+
 def markdown_table(columns: list[str], rows: list[list[object]]) -> str:
     def cell(value: object) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")

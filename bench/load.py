@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import yaml
 
-from bench import DOC, ROOT, log, machine, markdown_table, write_section
+from bench import DOC, ROOT, log, machine, markdown_table, write_section_keeping_opening
 from bench.paper_repro import Service
 
 SECTION = "Load"
@@ -775,17 +775,7 @@ def _reference_sentence(ref: dict[str, Any]) -> list[str]:
 
 
 def write_doc(body: str, doc: Path) -> None:
-    """Rewrite this section of ``doc``, keeping the other sections and the doc's opening lines (this
-    section says where it was measured)."""
-    opening = None
-    if doc.exists():
-        text = doc.read_text(encoding="utf-8")
-        at = text.find("\n## ")
-        opening = text[: at + 1] if at >= 0 else None
-    write_section(SECTION, body, doc)
-    if opening:
-        text = doc.read_text(encoding="utf-8")
-        doc.write_text(opening + text[text.find("\n## ") + 1 :], encoding="utf-8")
+    write_section_keeping_opening(SECTION, body, doc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

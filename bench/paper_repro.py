@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 import yaml
 
-from bench import DOC, ROOT, SHARED_DATA, log, machine, markdown_table, write_section
+from bench import DOC, ROOT, SHARED_DATA, log, machine, markdown_table, write_section_keeping_opening
 
 SECTION = "The paper in miniature"
 TENANT, TEAM = "paper", "repro"
@@ -697,17 +697,7 @@ def run(
 
 
 def write_doc(body: str, doc: Path) -> None:
-    """Rewrite this section of ``doc``, keeping the other sections and the doc's opening lines: they
-    say where the other benchmarks were measured, and this section says where it was."""
-    opening = None
-    if doc.exists():
-        text = doc.read_text(encoding="utf-8")
-        at = text.find("\n## ")
-        opening = text[: at + 1] if at >= 0 else None
-    write_section(SECTION, body, doc)
-    if opening:
-        text = doc.read_text(encoding="utf-8")
-        doc.write_text(opening + text[text.find("\n## ") + 1 :], encoding="utf-8")
+    write_section_keeping_opening(SECTION, body, doc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

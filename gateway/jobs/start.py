@@ -68,6 +68,19 @@ class JobStarter:
         self._policies = policies
         self._spool_dir = spool_dir
 
+    async def _fail_refused(self, job_id: str, exc: UpstreamFailed, *, param: str | None, what: str) -> None:
+        """Fail the job on a provider's refusal (a bad key, a file or job it rejects): a retry would
+        get the same answer. Outages (429, 5xx, no answer) are raised for the worker to retry."""
+        if exc.retryable:
+            raise exc
+        await fail_job(
+            self._sessions,
+            job_id,
+            code=exc.code or "upstream_rejected",
+            param=param,
+            message=f"The fine-tuning provider refused the {what}: {exc.message}",
+        )
+
     async def __call__(self, job_id: str) -> Outcome:
         async with self._sessions() as session:
             job = await session.get(tables.Job, job_id)
@@ -131,16 +144,7 @@ class JobStarter:
             try:
                 forwarded = await self._forward(upstream, file, path, expected)
             except UpstreamFailed as exc:
-                if exc.retryable:
-                    raise
-                # A refusal (a bad provider key, a file the provider rejects) will not pass on a retry.
-                await fail_job(
-                    self._sessions,
-                    job_id,
-                    code=exc.code or "upstream_rejected",
-                    param=param,
-                    message=f"The fine-tuning provider refused the {param.replace('_', ' ')}: {exc.message}",
-                )
+                await self._fail_refused(job_id, exc, param=param, what=param.replace("_", " "))
                 return Done()
             if forwarded is None:
                 await fail_job(
@@ -167,15 +171,7 @@ class JobStarter:
         try:
             created = await upstream.create_job(spec)
         except UpstreamFailed as exc:
-            if exc.retryable:
-                raise
-            await fail_job(
-                self._sessions,
-                job_id,
-                code=exc.code or "upstream_rejected",
-                param=exc.param,
-                message=f"The fine-tuning provider refused the job: {exc.message}",
-            )
+            await self._fail_refused(job_id, exc, param=exc.param, what="job")
             return Done()
 
         async with self._sessions() as session:

@@ -27,6 +27,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from openai import OpenAI
 
 from tests.support.data import chat_rows, write_jsonl
@@ -134,6 +135,8 @@ def _finish_all(client: OpenAI, file_ids: list[str], job_ids: list[str]) -> None
         assert client.files.retrieve(file_id).status == "processed", file_id
 
 
+# Minutes long: `make test-all` runs it; `make test` keeps tests/security/test_crash_trials.py's round.
+@pytest.mark.slow
 def test_replica_killed_mid_work_the_other_finishes_nothing_lost_nothing_twice(trainer, pg_url, tmp_path):
     shared_spool = tmp_path / "shared-spool"  # the volume every replica mounts
     replicas = [

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.support.data import chat_rows, write_jsonl
 from tests.support.waiting import wait_for, wait_job
 
 
+# `make test-all` runs it; `make test` keeps test_crash_trials.py's round (kills in every phase).
+@pytest.mark.slow
 def test_kill_during_start_and_during_training_resumes(gateway, trainer, tmp_path):
     client = gateway.client(gateway.create_key("acme", "ml"))
     path = write_jsonl(tmp_path / "train.jsonl", chat_rows(40))

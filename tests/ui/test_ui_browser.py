@@ -190,16 +190,16 @@ def test_a_reviewer_signs_in_with_the_keyboard_reads_the_rows_and_approves(ui_ga
     expect(page.locator(".decision blockquote")).to_have_text(APPROVE_REASON)
     _shot(page, "04-file-approved.png")
 
-    # The job leaves validating_files (the API and the job page agree).
-    job = wait_for(
+    # The job proceeds: it is forwarded and trains (the provider may report validating_files for a
+    # moment after the forward, so wait for training), and the job page agrees with the API.
+    wait_for(
         lambda: ui_gateway.job(TENANT, held["approve_job"]),
-        lambda j: j["status"] != "validating_files",
-        timeout=60,
+        lambda j: j["status"] in ("running", "succeeded"),
+        timeout=120,
     )
-    assert job["status"] in ("queued", "running", "succeeded")
     page.locator("#jobs-title + .table-wrap").get_by_role("link", name=held["approve_job"]).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(held["approve_job"])
-    expect(page.locator(".facts-inline")).not_to_contain_text("validating files")
+    expect(page.locator(".facts-inline")).to_contain_text(re.compile("running|succeeded"))
     expect(page.locator("#reviews-title + .table-wrap")).to_contain_text(APPROVE_REASON)
 
 
