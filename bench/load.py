@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import httpx
 import yaml
 
 from bench import DOC, ROOT, log, machine, markdown_table, write_section_keeping_opening
-from bench.paper_repro import Service
+from bench.paper_repro import Service, create_key, free_port
 
 SECTION = "Load"
 TENANT, TEAM = "load", "bench"
@@ -135,12 +134,6 @@ def fast_policies(target: Path) -> Path:
 # -- processes ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _write_config(workdir: Path, upstream_url: str) -> Path:
     config = {
         "data_dir": str(workdir / "gateway"),
@@ -161,20 +154,6 @@ def _gateway(workdir: Path, config: Path, port: int, *, worker: bool, name: str)
     service = Service(name, command if worker else [*command, "--no-worker"], workdir)
     service.wait_http(f"http://127.0.0.1:{port}/healthz")
     return service
-
-
-def _create_key(config: Path) -> str:
-    command = [sys.executable, "-m", "gateway.cli", "--config", str(config), "keys", "create"]
-    result = subprocess.run(
-        [*command, "--tenant", TENANT, "--team", TEAM, "--role", "user"],
-        cwd=config.parent,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return result.stdout.strip()
 
 
 @contextlib.contextmanager
@@ -544,7 +523,7 @@ def run(
         workdir = Path(own_tmp.name)
     try:
         workdir.mkdir(parents=True, exist_ok=True)
-        trainer_port, gateway_port, echo_port = _free_port(), _free_port(), _free_port()
+        trainer_port, gateway_port, echo_port = free_port(), free_port(), free_port()
         trainer_url = f"http://127.0.0.1:{trainer_port}/v1"
         gateway_url = f"http://127.0.0.1:{gateway_port}/v1"
         echo_url = f"http://127.0.0.1:{echo_port}/v1"
@@ -556,7 +535,7 @@ def run(
             config = _write_config(workdir, trainer_url)
             gateway = _gateway(workdir, config, gateway_port, worker=True, name="gateway-setup")
             with _stopping(gateway):
-                key = _create_key(config)
+                key = create_key(config, TENANT, TEAM)
                 started = time.perf_counter()
                 models = release_models(settings.models, workdir, trainer_url, gateway_url, key)
                 log(f"[load] {len(models)} model(s) released in {time.perf_counter() - started:.0f}s")

@@ -271,7 +271,7 @@ def policy_yaml(benchmarks: list[str], max_prompts: int) -> str:
 # -- processes ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -320,7 +320,7 @@ class Service:
 def services(workdir: Path, model_dir: Path, policy_dir: Path) -> Iterator[tuple[str, str, Path]]:
     """A trainer serving ``tiny-aligned`` and a gateway in front of it; yields both URLs and the
     gateway's config path."""
-    trainer_port, gateway_port = _free_port(), _free_port()
+    trainer_port, gateway_port = free_port(), free_port()
     trainer_url = f"http://127.0.0.1:{trainer_port}/v1"
     trainer_cmd = [sys.executable, "-m", "trainer", "--port", str(trainer_port)]
     trainer_cmd += ["--data-dir", str(workdir / "trainer"), "--base-model", f"tiny-aligned={model_dir}"]
@@ -351,10 +351,10 @@ def services(workdir: Path, model_dir: Path, policy_dir: Path) -> Iterator[tuple
             service.stop()
 
 
-def create_key(config_path: Path) -> str:
+def create_key(config_path: Path, tenant: str = TENANT, team: str = TEAM) -> str:
     command = [sys.executable, "-m", "gateway.cli", "--config", str(config_path), "keys", "create"]
     result = subprocess.run(
-        [*command, "--tenant", TENANT, "--team", TEAM, "--role", "user"],
+        [*command, "--tenant", tenant, "--team", team, "--role", "user"],
         cwd=config_path.parent,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -85,6 +85,7 @@ class UpstreamHttp:
         self.adapter = adapter
         self.base_url = base_url.rstrip("/")
         self._secret = api_key or None
+        self._secret_bytes = self._secret.encode() if self._secret else b""  # checked on every answer
         self._headers = dict(extra_headers or {})
         if api_key:  # "Authorization" carries a bearer token; any other header (Azure's api-key) the raw key
             bearer = key_header.lower() == "authorization"
@@ -196,7 +197,7 @@ class UpstreamHttp:
             payload = response.json()
         except ValueError:
             payload = None
-        if self._secret and isinstance(payload, dict | list) and self._secret in response.text:
+        if self._secret and isinstance(payload, dict | list) and self._secret_bytes in response.content:
             # A provider that echoes its key into a job's error or an event must not pass it on.
             payload = json.loads(self._redact(response.text))
         if not isinstance(payload, expect):
